@@ -1,0 +1,3 @@
+from regionctl.cli.main import main
+
+main()
