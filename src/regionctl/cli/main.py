@@ -1,0 +1,168 @@
+"""The command line: parse, call the core, print. No OpenStack knowledge lives here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from regionctl import __version__
+from regionctl.cli.output import emit, format_option
+from regionctl.errors import UserError
+from regionctl.site.checks import check_all
+from regionctl.site.explain import explain as explain_value
+from regionctl.site.explain import parse_path
+from regionctl.site.load import LoadedSite, SiteNotFound, load
+from regionctl.site.model import json_schema
+from regionctl.site.problems import has_errors
+from regionctl.site.starter import write_starter
+
+
+def site_option(f: Any) -> Any:
+    return click.option("-s", "--site", "site", default=".", show_default=True, type=click.Path(file_okay=True),
+                        help="The site directory.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="regionctl")
+def cli() -> None:
+    """Declare OpenStack regions once; derive, check and apply everything region-specific."""
+
+
+def load_valid(site: str) -> LoadedSite:
+    """A site with no errors, or a UserError naming the first one (and how many more)."""
+    loaded = load(site)
+    problems = check_all(loaded)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""
+        raise UserError(f"{errors[0]}{more}")
+    return loaded
+
+
+@cli.command()
+@site_option
+@format_option("table")
+def validate(site: str, fmt: str) -> None:
+    """Check a site: prints FILE:LINE: error|warning: message; exit 1 on errors."""
+    loaded = load(site)
+    problems = check_all(loaded)
+    if fmt == "table":
+        for p in problems:
+            click.echo(str(p))
+        n_err = sum(p.is_error for p in problems)
+        n_warn = len(problems) - n_err
+        regions = len(loaded.site.regions) if loaded.site else 0
+        click.echo(f"{site}: {regions} region(s), {len(loaded.layers)} values file(s): "
+                   f"{n_err} error(s), {n_warn} warning(s)", err=True)
+    else:
+        emit([{"file": p.file, "line": p.line, "severity": p.severity.value, "message": p.message} for p in problems],
+             fmt, ["file", "line", "severity", "message"])
+    if has_errors(problems):
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@site_option
+@click.option("-r", "--region", "regions", multiple=True, required=True, help="Region (repeatable).")
+@format_option("table")
+@click.argument("path")
+def explain(site: str, regions: tuple[str, ...], fmt: str, path: str) -> None:
+    """Show a value's final setting and every layer that set it.
+
+    PATH is nova.conf:DEFAULT.cpu_allocation_ratio, conf.nova.DEFAULT.cpu_allocation_ratio,
+    or SERVICE:values.path. Secrets are masked.
+    """
+    loaded = load_valid(site)
+    assert loaded.site is not None
+    query = parse_path(path)
+    records: list[dict[str, Any]] = []
+    missing = []
+    for region in regions:
+        r = loaded.site.regions.get(region)
+        if r is None:
+            raise UserError(f"unknown region '{region}': the site declares {', '.join(loaded.site.regions)}")
+        if not r.runs(query.service):
+            raise UserError(f"region '{region}' does not run {query.service}: nothing sets {query.label} there")
+        result = explain_value(loaded.resolve(region, query.service), region, query)
+        if not result.steps:
+            missing.append(region)
+        if fmt == "table":
+            _print_explanation(result)
+        records += result.records()
+    if fmt != "table":
+        emit(records, fmt, ["region", "option", "value", "set_at", "layer", "deleted"])
+    if missing:
+        click.echo(f"regionctl: {query.label} is not set in {', '.join(missing)}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def _print_explanation(result: Any) -> None:
+    if not result.steps:
+        return
+    shown = result.value if result.present else "(unset: deleted)"
+    click.echo(f"{result.region}: {result.label} = {_scalar(shown)}")
+    width = max(len(s.where) for s in result.steps)
+    for i, step in enumerate(result.steps):
+        final = i == len(result.steps) - 1
+        what = "deleted (null)" if step.deleted else _scalar(step.value)
+        click.echo(f"  {step.where:<{width}}  {step.layer:<7} {what}{'   <- final' if final else ''}")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path())
+def init(directory: str) -> None:
+    """Write a working starter site of two regions into a new or empty DIRECTORY."""
+    files = write_starter(Path(directory))
+    for f in files:
+        click.echo(f"  {directory.rstrip('/')}/{f}")
+    click.echo(f"wrote a two-region site; next: regionctl validate -s {directory}", err=True)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of site.yaml (for yaml-language-server)."""
+    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one clear line and a non-zero exit for every failure, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="regionctl", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("regionctl: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (UserError, SiteNotFound) as exc:
+        click.echo(f"regionctl: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("regionctl: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if os.environ.get("REGIONCTL_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"regionctl: internal error: {type(exc).__name__}: {exc} "
+                   "(a bug: please report it; REGIONCTL_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)
+    sys.exit(0)

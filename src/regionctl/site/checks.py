@@ -1,0 +1,312 @@
+"""Validation checks: pure functions from a loaded site to problems.
+
+Each check says what is wrong, where (FILE:LINE) and what to do. ``validate`` runs them all;
+checks that need a usable model are skipped when site.yaml itself is broken.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Callable, Iterable
+
+from regionctl.openstack.services import DASHBOARD_SERVICE, IDENTITY_SERVICE, SERVICES
+from regionctl.site import layout
+from regionctl.site.endpoints import all_endpoints, own_endpoints
+from regionctl.site.load import LoadedSite
+from regionctl.site.problems import Problem, error, sort_problems, warning
+from regionctl.site.provenance import Branch, Tree, Value, origin_of, walk
+from regionctl.site.secrets import secret_path
+
+#: Keystone takes 1..255 characters; the name also becomes a directory and a URL path segment.
+REGION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+REGION_NAME_MAX = 255
+
+
+def check_all(loaded: LoadedSite) -> list[Problem]:
+    problems = list(loaded.problems)
+    problems += check_values_files(loaded)
+    if loaded.site is not None:
+        for check in SITE_CHECKS:
+            problems += check(loaded)
+    return sort_problems(problems)
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# ---- site.yaml ---------------------------------------------------------------------------------
+
+
+def check_region_names(loaded: LoadedSite) -> list[Problem]:
+    out = []
+    assert loaded.site is not None
+    for name in loaded.site.regions:
+        line = loaded.line("regions", name)
+        if len(name) > REGION_NAME_MAX:
+            out.append(error(loaded.site_file, line, f"region name is {len(name)} characters: Keystone accepts at most {REGION_NAME_MAX}"))
+        elif not REGION_NAME.match(name):
+            out.append(error(loaded.site_file, line,
+                             f"region name '{name}' is not a usable Keystone region ID: use letters, digits, '.', '_' and '-' "
+                             "(it becomes a URL path segment and a directory name)"))
+    if not loaded.site.regions:
+        out.append(error(loaded.site_file, loaded.line("regions"), "no regions declared: add at least one under 'regions:'"))
+    return out
+
+
+def check_parents(loaded: LoadedSite) -> list[Problem]:
+    site = loaded.site
+    assert site is not None
+    out = []
+    for name, region in site.regions.items():
+        if region.parent is None:
+            continue
+        line = loaded.line("regions", name, "parent")
+        if region.parent == name:
+            out.append(error(loaded.site_file, line, f"region '{name}' is its own parent: remove 'parent'"))
+        elif region.parent not in site.regions:
+            out.append(error(loaded.site_file, line,
+                             f"parent region '{region.parent}' of '{name}' is not declared{_hint(region.parent, site.regions)}: "
+                             "declare it under 'regions:' or fix the name"))
+    reported: set[frozenset[str]] = set()
+    for start in site.regions:
+        seen: list[str] = []
+        node: str | None = start
+        while node is not None and node in site.regions and node not in seen:
+            seen.append(node)
+            node = site.regions[node].parent
+        if node is not None and node in seen and node != site.regions[node].parent:
+            cycle = seen[seen.index(node):]
+            key = frozenset(cycle)
+            if key in reported:
+                continue
+            reported.add(key)
+            first = min(cycle, key=lambda r: loaded.line("regions", r, "parent"))
+            path = " -> ".join(cycle[cycle.index(first):] + cycle[: cycle.index(first)] + [first])
+            out.append(error(loaded.site_file, loaded.line("regions", first, "parent"),
+                             f"parent regions form a cycle: {path}: break it by removing one 'parent'"))
+    return out
+
+
+def check_services(loaded: LoadedSite) -> list[Problem]:
+    site = loaded.site
+    assert site is not None
+    out = []
+    for rname, region in site.regions.items():
+        for sname, spec in region.services.items():
+            line = loaded.line("regions", rname, "services", sname)
+            svc = SERVICES.get(sname)
+            if svc is None:
+                out.append(error(loaded.site_file, line,
+                                 f"unknown service '{sname}'{_hint(sname, SERVICES)}: known services are {', '.join(SERVICES)}"))
+                continue
+            if spec is None:
+                continue
+            known = [c.type for c in svc.all_types()]
+            for t in spec.catalog or []:
+                if t not in known:
+                    out.append(error(loaded.site_file, loaded.line("regions", rname, "services", sname, "catalog"),
+                                     f"{sname} registers no catalog type '{t}'{_hint(t, known)}: choose from {', '.join(known)}"))
+            for t in spec.urls:
+                if t not in known:
+                    out.append(error(loaded.site_file, loaded.line("regions", rname, "services", sname, "urls", t),
+                                     f"{sname} has no catalog type '{t}'{_hint(t, known)}: urls are keyed by {', '.join(known)}"))
+    return out
+
+
+def check_identity(loaded: LoadedSite) -> list[Problem]:
+    site = loaded.site
+    assert site is not None
+    hosts = site.identity_regions()
+    if not site.regions:
+        return []
+    if not hosts:
+        return [error(loaded.site_file, loaded.line("regions"),
+                      "no region runs keystone: add 'keystone:' to the services of the region hosting the shared Keystone")]
+    out = []
+    for extra in hosts[1:]:
+        out.append(error(loaded.site_file, loaded.line("regions", extra, "services", IDENTITY_SERVICE),
+                         f"keystone runs in both '{hosts[0]}' and '{extra}': one Keystone is shared by every region; "
+                         "remove it from all but one"))
+    return out
+
+
+def check_addresses(loaded: LoadedSite) -> list[Problem]:
+    site = loaded.site
+    assert site is not None
+    own, url_problems = own_endpoints(site)
+    out = [error(loaded.site_file, loaded.line(*p.loc), f"{'.'.join(p.loc)}: {p.message}: fix the URL") for p in url_problems]
+    broken = {p.loc[:2] for p in url_problems}
+    have = {(e.region, e.service) for e in own}
+    for rname, region in site.regions.items():
+        for sname in region.services:
+            svc = SERVICES.get(sname)
+            if svc is None or not svc.catalog or (rname, sname) in have or ("regions", rname) in broken:
+                continue
+            out.append(error(loaded.site_file, loaded.line("regions", rname, "services", sname),
+                             f"region '{rname}' runs {sname} but has no address for it: "
+                             f"add regions.{rname}.addresses.public, or services.{sname}.urls"))
+    return out
+
+
+def check_duplicate_urls(loaded: LoadedSite) -> list[Problem]:
+    site = loaded.site
+    assert site is not None
+    claimed: dict[str, object] = {}
+    out = []
+    for e in all_endpoints(site):
+        if e.shared:
+            continue
+        first = claimed.get(e.url)
+        if first is None:
+            claimed[e.url] = e
+            continue
+        f = first  # type: ignore[assignment]
+        if f.region == e.region and f.type == e.type:  # type: ignore[attr-defined]
+            continue  # one service on several interfaces at one URL is normal
+        who = f"region '{f.region}' ({f.type} {f.interface})"  # type: ignore[attr-defined]
+        out.append(error(loaded.site_file, loaded.line(*e.loc),
+                         f"{e.url} is claimed by {who} and by region '{e.region}' ({e.type} {e.interface}): "
+                         "every endpoint needs its own URL; fix the address"))
+    return out
+
+
+def check_region_dirs(loaded: LoadedSite) -> list[Problem]:
+    site = loaded.site
+    assert site is not None
+    out = []
+    for d in loaded.region_dirs:
+        if d not in site.regions:
+            out.append(error(loaded.shown(f"{layout.REGIONS_DIR}/{d}"), 0,
+                             f"directory of region '{d}', which site.yaml does not declare{_hint(d, site.regions)}: "
+                             "declare the region or remove the directory"))
+    for rname, region in site.regions.items():
+        needs = [s for s in region.services if (svc := SERVICES.get(s)) and (svc.user or svc.database)]
+        if not needs:
+            continue
+        secrets = layout.secrets_file(rname).rel
+        if secrets not in loaded.layers and not loaded.paths.path(secrets).exists():
+            out.append(error(loaded.site_file, loaded.line("regions", rname),
+                             f"region '{rname}' runs {', '.join(needs)} but has no {secrets}: "
+                             "its passwords and credentials live there; create it"))
+    return out
+
+
+def check_service_files(loaded: LoadedSite) -> list[Problem]:
+    """Values files named for a service nobody runs, or no service at all."""
+    site = loaded.site
+    assert site is not None
+    out = []
+    names = set(SERVICES) | {layout.GLOBAL, layout.SECRETS}
+    for rel in loaded.layers:
+        parts = rel.split("/")
+        stem = parts[-1][: -len(layout.EXT)]
+        if stem not in names:
+            out.append(warning(loaded.shown(rel), 0,
+                               f"'{parts[-1]}' is not a service's values file{_hint(stem, SERVICES)}; it is ignored: "
+                               f"name it global.yaml or one of {', '.join(s + '.yaml' for s in SERVICES)}"))
+            continue
+        if parts[0] == layout.REGIONS_DIR and stem in SERVICES:
+            region = site.regions.get(parts[1])
+            if region is not None and not region.runs(stem):
+                out.append(warning(loaded.shown(rel), 0,
+                                   f"region '{parts[1]}' does not run {stem}; this file is ignored: "
+                                   "add the service to the region or remove the file"))
+        if parts[0] == layout.VALUES_DIR and stem == layout.SECRETS:
+            out.append(error(loaded.shown(rel), 0,
+                             "secrets belong to a region: move this file to regions/<region>/secrets.yaml"))
+    return out
+
+
+def check_merges(loaded: LoadedSite) -> list[Problem]:
+    """Type clashes between layers (map over scalar and back), per region and service."""
+    site = loaded.site
+    assert site is not None
+    out = []
+    for rname, region in site.regions.items():
+        for sname in region.services:
+            out += loaded.resolve(rname, sname).warnings
+    return out
+
+
+SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
+    check_region_names,
+    check_parents,
+    check_services,
+    check_identity,
+    check_addresses,
+    check_duplicate_urls,
+    check_region_dirs,
+    check_service_files,
+    check_merges,
+]
+
+
+# ---- values files ------------------------------------------------------------------------------
+
+INI_KEYS = {key for svc in SERVICES.values() for key, _ in svc.conf_files}
+
+
+def check_values_files(loaded: LoadedSite) -> list[Problem]:
+    out = []
+    for rel, tree in loaded.layers.items():
+        secrets = rel.endswith("/" + layout.SECRETS + layout.EXT)
+        out += _check_conf_shape(tree)
+        if not secrets:
+            out += _check_plain_secrets(loaded, rel, tree)
+    return out
+
+
+def _check_conf_shape(tree: Tree) -> list[Problem]:
+    conf = tree.get("conf")
+    out: list[Problem] = []
+    if conf is None:
+        return out
+    if isinstance(conf, Value):
+        if conf.value is not None:
+            out.append(error(conf.origin.file, conf.origin.line, "conf: expected a map of files (conf: nova: DEFAULT: ...)"))
+        return out
+    for fkey, sections in conf.items():
+        if fkey not in INI_KEYS:
+            continue  # openstack-helm has non-INI conf entries (policy, paste, logging): passed through
+        if isinstance(sections, Value):
+            if sections.value is not None:
+                o = sections.origin
+                out.append(error(o.file, o.line, f"conf.{fkey}: expected a map of sections (conf.{fkey}.DEFAULT...)"))
+            continue
+        for sname, options in sections.items():
+            if isinstance(options, Value):
+                if options.value is not None:
+                    o = options.origin
+                    out.append(error(o.file, o.line, f"conf.{fkey}.{sname}: expected a map of options, found a single value"))
+                continue
+            for oname, opt in options.items():
+                if isinstance(opt, dict) and not _is_multistring(opt):
+                    o = origin_of(opt)
+                    if o:
+                        out.append(error(o.file, o.line,
+                                         f"conf.{fkey}.{sname}.{oname}: an option takes a value or a list, not a map "
+                                         "(for several values use {type: multistring, values: [...]})"))
+    return out
+
+
+def _is_multistring(node: Tree) -> bool:
+    kind = node.get("type")
+    return isinstance(kind, Value) and kind.value == "multistring" and isinstance(node.get("values"), Value)
+
+
+def _check_plain_secrets(loaded: LoadedSite, rel: str, tree: Tree) -> list[Problem]:
+    out = []
+    parts = rel.split("/")
+    target = (f"{layout.REGIONS_DIR}/{parts[1]}/{layout.SECRETS}{layout.EXT}" if parts[0] == layout.REGIONS_DIR
+              else f"each region's {layout.REGIONS_DIR}/<region>/{layout.SECRETS}{layout.EXT}")
+    for path, value in walk(tree):
+        if secret_path(path, value.value):
+            out.append(error(value.origin.file, value.origin.line,
+                             f"{'.'.join(path)} looks secret but is in a plain values file: move it to {target}"))
+    return out
+
+
+__all__ = ["check_all", "Branch"]

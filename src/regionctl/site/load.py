@@ -1,0 +1,153 @@
+"""Loading a site directory: site.yaml into the model, every values file into a layer.
+
+Loading never raises for bad input: what is wrong is returned as problems, so ``validate`` can
+report everything at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml.comments import CommentedMap
+
+from regionctl.site import layout
+from regionctl.site.merge import Merged, merge
+from regionctl.site.model import Site
+from regionctl.site.problems import Problem, error
+from regionctl.site.provenance import Branch, Layer, Tree
+from regionctl.site.yamlio import YamlDoc, node_at, read_yaml, to_plain, to_tree
+
+
+@dataclass
+class LoadedSite:
+    """A site as read from disk: the model (None when site.yaml is unusable) and its layers."""
+
+    paths: layout.SitePaths
+    site: Site | None
+    doc: YamlDoc | None
+    layers: dict[str, Tree] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def shown(self, rel: str) -> str:
+        return self.paths.shown(rel)
+
+    def line(self, *loc: Any) -> int:
+        """Line of a path in site.yaml, e.g. ``line("regions", "RegionOne", "parent")``."""
+        if self.doc is None:
+            return 0
+        return node_at(self.doc.data, tuple(loc))[0]
+
+    @property
+    def site_file(self) -> str:
+        return self.shown(layout.SITE_FILE)
+
+    def layers_for(self, region: str, service: str, base: list[Tree] | None = None) -> list[Tree]:
+        """``base`` (defaults, derived wiring) then the site's files, lowest precedence first."""
+        files = [self.layers[f.rel] for f in layout.layer_files(region, service) if f.rel in self.layers]
+        return list(base or []) + files
+
+    def resolve(self, region: str, service: str, base: list[Tree] | None = None) -> Merged:
+        return merge(self.layers_for(region, service, base))
+
+    @cached_property
+    def region_dirs(self) -> list[str]:
+        root = self.paths.path(layout.REGIONS_DIR)
+        if not root.is_dir():
+            return []
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load(site_dir: str | Path) -> LoadedSite:
+    paths = layout.SitePaths.of(site_dir)
+    if not paths.root.exists():
+        raise SiteNotFound(f"{paths.root}: no such directory: pass the site with -s/--site, or create one with 'regionctl init'")
+    if not paths.root.is_dir():
+        raise SiteNotFound(f"{paths.root}: is not a directory: -s/--site takes the site directory")
+    doc, problems = read_yaml(paths.path(layout.SITE_FILE), paths.shown(layout.SITE_FILE))
+    if doc is None and problems and problems[0].message == "file not found":
+        problems = [error(paths.shown(layout.SITE_FILE), 0,
+                          "file not found: a site needs site.yaml (create one with 'regionctl init DIR')")]
+    site = _model(doc, problems) if doc is not None else None
+    loaded = LoadedSite(paths, site, doc, problems=problems)
+    _load_layers(loaded)
+    return loaded
+
+
+class SiteNotFound(Exception):
+    """The site directory itself is missing: nothing to validate, one line to print."""
+
+
+def _model(doc: YamlDoc, problems: list[Problem]) -> Site | None:
+    if doc.data is None:
+        problems.append(error(doc.display, 1, "is empty: declare the regions (see 'regionctl init')"))
+        return None
+    if not isinstance(doc.data, CommentedMap):
+        kind = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__}"
+        problems.append(error(doc.display, 1, f"expected a map with 'regions:', found {kind}"))
+        return None
+    try:
+        return Site.model_validate(to_plain(doc.data))
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(_pydantic_problem(doc, err))
+        return None
+
+
+def _pydantic_problem(doc: YamlDoc, err: Any) -> Problem:
+    loc = tuple(err["loc"])
+    # Union members add their type name to the location; keep the data path only.
+    data_loc = tuple(k for k in loc if not (isinstance(k, str) and ("[" in k or k in {"str", "dict", "ServiceSpec"})))
+    line, exists = node_at(doc.data, data_loc)
+    where = ".".join(str(k) for k in data_loc) or "top level"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = ".".join(str(k) for k in data_loc[:-1]) or "the top level"
+        msg = f"unknown key '{data_loc[-1]}' in {parent}: remove it or fix its spelling (see 'regionctl schema')"
+    elif kind == "missing":
+        msg = f"{where}: required key missing: add it"
+    elif kind == "literal_error":
+        msg = f"{where}: {err['msg'].lower()}, got {err.get('input')!r}"
+    else:
+        msg = f"{where}: {err['msg'].lower()}, got {_short(err.get('input'))}"
+    return error(doc.display, line, msg)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _load_layers(loaded: LoadedSite) -> None:
+    """Parse every values file that exists; record problems for broken ones."""
+    names: list[tuple[str, Layer]] = []
+    values_dir = loaded.paths.path(layout.VALUES_DIR)
+    if values_dir.is_dir():
+        names += [(f"{layout.VALUES_DIR}/{p.name}", Layer.BASE) for p in sorted(values_dir.iterdir())]
+    for region in loaded.region_dirs:
+        rdir = loaded.paths.path(f"{layout.REGIONS_DIR}/{region}")
+        for p in sorted(rdir.iterdir()):
+            layer = Layer.SECRET if p.name == layout.SECRETS + layout.EXT else Layer.REGION
+            names.append((f"{layout.REGIONS_DIR}/{region}/{p.name}", layer))
+    for rel, layer in names:
+        if not rel.endswith(layout.EXT):
+            continue
+        shown = loaded.shown(rel)
+        doc, problems = read_yaml(loaded.paths.path(rel), shown)
+        loaded.problems += problems
+        if doc is None:
+            continue
+        if doc.data is None:
+            loaded.layers[rel] = Branch()
+        elif isinstance(doc.data, CommentedMap):
+            loaded.layers[rel] = to_tree(doc.data, shown, layer)
+        else:
+            kind = "a list" if isinstance(doc.data, list) else "a single value"
+            loaded.problems.append(error(shown, 1, f"expected a map of values (like 'conf: ...'), found {kind}"))

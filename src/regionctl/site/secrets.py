@@ -1,0 +1,61 @@
+"""What counts as secret, and how it is shown: masked, always.
+
+A value is secret when it comes from a region's secrets file, when its key looks secret
+(password, secret, token, credential, key, passphrase), or when it is a URL with a password in
+it (``mysql+pymysql://nova:PASSWORD@db/nova``, ``rabbit://openstack:PASSWORD@mq:5672``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from regionctl.site.provenance import Value
+
+MASK = "********"
+SECRET_WORDS = frozenset({"password", "passwd", "secret", "token", "credential", "credentials", "key", "passphrase"})
+SECRET_MAPS = frozenset({"passwords", "secrets", "credentials"})
+_URL_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@:\s]*:)(?P<pw>[^/@\s]+)(?P<tail>@.*)$")
+
+
+def looks_secret_key(key: str) -> bool:
+    """``metadata_proxy_shared_secret``, ``password``, ``api_key`` yes; ``rbd_secret_uuid``, ``key_manager`` no."""
+    words = [w for w in re.split(r"[_\-.\s]+", key.lower()) if w]
+    return bool(words) and words[-1] in SECRET_WORDS
+
+
+def url_has_password(value: Any) -> bool:
+    return isinstance(value, str) and _URL_PASSWORD.match(value) is not None
+
+
+def secret_path(path: tuple[str, ...], value: Any) -> bool:
+    """Would this key path and value be a secret, wherever it was written?"""
+    if not path:
+        return False
+    if value is None or value == "":
+        return False
+    if looks_secret_key(path[-1]) or any(p.lower() in SECRET_MAPS for p in path[:-1]):
+        return True
+    if isinstance(value, list):
+        return any(url_has_password(v) for v in value)
+    return url_has_password(value)
+
+
+def is_secret(path: tuple[str, ...], value: Value) -> bool:
+    return value.origin.is_secret or secret_path(path, value.value)
+
+
+def mask_text(value: Any) -> str:
+    """A secret as shown: URLs keep their shape with the password masked."""
+    if isinstance(value, str):
+        m = _URL_PASSWORD.match(value)
+        if m:
+            return m.group("head") + MASK + m.group("tail")
+    return MASK
+
+
+def shown(path: tuple[str, ...], value: Value) -> Any:
+    """The value as it may be printed."""
+    if value.value is None:
+        return None
+    return mask_text(value.value) if is_secret(path, value) else value.value

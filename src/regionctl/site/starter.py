@@ -1,0 +1,131 @@
+"""``regionctl init``: a small working site whose comments teach the layout."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+from regionctl.errors import UserError
+
+SERVICE_USERS = ("nova", "placement", "neutron", "glance", "cinder")
+DATABASES = ("keystone", "nova", "nova_api", "nova_cell0", "placement", "neutron", "glance", "cinder")
+
+SITE_YAML = """\
+# yaml-language-server: $schema=site.schema.json
+# The inventory: every region once. `regionctl schema > site.schema.json` gives editors completion.
+format: 1
+release: "2026.2"          # the OpenStack release the site targets (option checks use it)
+service_users: shared      # one nova/neutron/... user for all regions: same password everywhere
+
+regions:
+  RegionOne:
+    description: First region; hosts the shared Keystone and Horizon
+    addresses:             # a base URL, a host/VIP, or a template like https://{name}.example.com
+      public: http://192.0.2.10
+      internal: http://10.0.1.10
+    services:              # what this region runs; `keystone` marks the identity region
+      keystone:
+      horizon:
+      nova:
+      placement:
+      neutron:
+      glance:
+      cinder:
+  RegionTwo:
+    description: Second region; authenticates against RegionOne's Keystone
+    parent: RegionOne
+    addresses:
+      public: http://198.51.100.10
+      internal: http://10.0.2.10
+    services:
+      nova:
+      placement:
+      neutron:
+      glance:
+      cinder:
+"""
+
+GLOBAL_YAML = """\
+# Base values for every service in every region (openstack-helm shape: conf: FILE: SECTION: key).
+# Precedence, lowest first: values/global.yaml < values/<service>.yaml
+#   < regions/<region>/global.yaml < regions/<region>/<service>.yaml < regions/<region>/secrets.yaml
+conf: {}
+"""
+
+NOVA_YAML = """\
+# Base values for nova in every region. A Genestack or openstack-helm override file fits as is.
+conf:
+  nova:
+    DEFAULT:
+      cpu_allocation_ratio: 4.0
+"""
+
+REGION_NOVA_YAML = """\
+# RegionTwo's overrides for nova: later layers win, maps merge, lists replace, null deletes.
+conf:
+  nova:
+    DEFAULT:
+      cpu_allocation_ratio: 8.0
+"""
+
+
+def _secrets_yaml(region: str, identity: bool, shared: dict[str, str]) -> str:
+    lines = [
+        f"# {region}'s secrets: kept apart from plain values, masked in every output.",
+        "# Keep this file out of plain sight (encryption at rest comes in a later release).",
+        "passwords:",
+    ]
+    if identity:
+        lines.append(f"  keystone_admin: {secrets.token_urlsafe(18)}")
+    lines.append("  service_users:          # shared users: the same password in every region")
+    lines += [f"    {u}: {shared[u]}" for u in SERVICE_USERS]
+    lines.append("  databases:")
+    lines += [f"    {d}: {secrets.token_urlsafe(18)}" for d in DATABASES if identity or d != "keystone"]
+    lines.append(f"  messaging: {secrets.token_urlsafe(18)}")
+    return "\n".join(lines) + "\n"
+
+
+def starter_files() -> dict[str, str]:
+    shared = {u: secrets.token_urlsafe(18) for u in SERVICE_USERS}
+    return {
+        "site.yaml": SITE_YAML,
+        "values/global.yaml": GLOBAL_YAML,
+        "values/nova.yaml": NOVA_YAML,
+        "regions/RegionOne/secrets.yaml": _secrets_yaml("RegionOne", True, shared),
+        "regions/RegionTwo/nova.yaml": REGION_NOVA_YAML,
+        "regions/RegionTwo/secrets.yaml": _secrets_yaml("RegionTwo", False, shared),
+        ".gitignore": "# rendered output\nout/\n",
+    }
+
+
+def write_starter(target: Path) -> list[str]:
+    """Write the starter site to ``target`` whole, or not at all."""
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{target}: exists and is not a directory: choose a new directory")
+    if target.is_dir() and any(target.iterdir()):
+        raise UserError(f"{target}: directory is not empty: init writes only into a new or empty directory")
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        raise UserError(f"{parent}: no such directory: create it first")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    try:
+        files = starter_files()
+        for rel, text in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            if rel.endswith("secrets.yaml"):
+                path.chmod(0o600)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+        if target.is_dir():
+            target.rmdir()
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return sorted(files)
