@@ -1,0 +1,78 @@
+"""Shared fixtures: a small valid site to break, and running the real CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from regionctl.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+SITE = """\
+format: 1
+regions:
+  One:
+    addresses:
+      public: http://192.0.2.1
+    services:
+      keystone:
+      nova:
+  Two:
+    parent: One
+    addresses:
+      public: http://192.0.2.2
+    services:
+      nova:
+"""
+
+SECRETS = "passwords:\n  service_users:\n    nova: pw\n"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def make_site(root: Path, site: str = SITE, files: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "site.yaml").write_text(textwrap.dedent(site))
+    defaults = {"regions/One/secrets.yaml": SECRETS, "regions/Two/secrets.yaml": SECRETS}
+    for rel, text in {**defaults, **(files or {})}.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if text is not None:
+            p.write_text(text)
+    return root
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return make_site(tmp_path / "site")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> Result:
+    """Run the CLI in-process (fast) and capture what it prints."""
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return Result(int(exc.value.code or 0), out, err)
+
+
+def run_process(args: list[str], **kw) -> Result:
+    """Run the CLI as a user would, in its own process."""
+    p = subprocess.run([sys.executable, "-m", "regionctl", *args], capture_output=True, text=True, **kw)
+    return Result(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    return lambda *args: run(list(args), capsys)
