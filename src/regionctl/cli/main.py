@@ -141,7 +141,7 @@ def schema() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and a non-zero exit for every failure, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="regionctl", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="regionctl", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -165,4 +165,4 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"regionctl: internal error: {type(exc).__name__}: {exc} "
                    "(a bug: please report it; REGIONCTL_DEBUG=1 shows the traceback)", err=True)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -40,6 +40,10 @@ def _hint(word: str, choices: Iterable[str]) -> str:
 # ---- site.yaml ---------------------------------------------------------------------------------
 
 
+def valid_region_name(name: str) -> bool:
+    return len(name) <= REGION_NAME_MAX and REGION_NAME.match(name) is not None
+
+
 def check_region_names(loaded: LoadedSite) -> list[Problem]:
     out = []
     assert loaded.site is not None
@@ -183,6 +187,8 @@ def check_region_dirs(loaded: LoadedSite) -> list[Problem]:
                              f"directory of region '{d}', which site.yaml does not declare{_hint(d, site.regions)}: "
                              "declare the region or remove the directory"))
     for rname, region in site.regions.items():
+        if not valid_region_name(rname):
+            continue  # reported by check_region_names; not usable as a directory name
         needs = [s for s in region.services if (svc := SERVICES.get(s)) and (svc.user or svc.database)]
         if not needs:
             continue
