@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CACHE ?= $(HOME)/.cache/regionctl
+EXAMPLE ?= examples/two-regions
+OUT ?= out
 
 .PHONY: venv demo test bench clean
 
@@ -14,5 +15,17 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# The main job on a bundled example.
+demo: venv
+	$(VENV)/bin/regionctl validate -s $(EXAMPLE)
+	$(VENV)/bin/regionctl explain -s $(EXAMPLE) -r RegionOne -r RegionTwo nova.conf:DEFAULT.firewall_driver
+
+# Everything installed, the whole test suite.
+test: venv
+	$(PY) -m pytest -q -ra
+
+bench: venv
+	$(PY) bench/run.py
+
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) $(OUT)
