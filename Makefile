@@ -18,7 +18,7 @@ venv: $(VENV)/.installed
 # The main job on a bundled example.
 demo: venv
 	$(VENV)/bin/regionctl validate -s $(EXAMPLE)
-	$(VENV)/bin/regionctl explain -s $(EXAMPLE) -r RegionOne -r RegionTwo nova.conf:DEFAULT.firewall_driver
+	$(VENV)/bin/regionctl explain -s $(EXAMPLE) -r RegionOne -r RegionTwo nova.conf:DEFAULT.cpu_allocation_ratio
 
 # Everything installed, the whole test suite.
 test: venv
