@@ -138,6 +138,20 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
 
 
+def _register() -> None:
+    """Command groups that live in their own modules."""
+    from regionctl.cli import catalog
+
+    cli.add_command(catalog.catalog)
+    for name in ("dev_keystone",):
+        cmd = getattr(catalog, name, None)
+        if cmd is not None:
+            cli.add_command(cmd)
+
+
+_register()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line and a non-zero exit for every failure, never a traceback."""
     try:
