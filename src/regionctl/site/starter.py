@@ -11,7 +11,7 @@ from pathlib import Path
 from regionctl.errors import UserError
 
 SERVICE_USERS = ("nova", "placement", "neutron", "glance", "cinder")
-DATABASES = ("keystone", "nova", "nova_api", "nova_cell0", "placement", "neutron", "glance", "cinder")
+DATABASES = ("keystone", "nova", "placement", "neutron", "glance", "cinder")  # database users
 
 SITE_YAML = """\
 # yaml-language-server: $schema=site.schema.json
@@ -82,7 +82,7 @@ def _secrets_yaml(region: str, identity: bool, shared: dict[str, str]) -> str:
         lines.append(f"  keystone_admin: {secrets.token_urlsafe(18)}")
     lines.append("  service_users:          # shared users: the same password in every region")
     lines += [f"    {u}: {shared[u]}" for u in SERVICE_USERS]
-    lines.append("  databases:")
+    lines.append("  databases:              # per database user (nova's covers nova, nova_api, nova_cell0)")
     lines += [f"    {d}: {secrets.token_urlsafe(18)}" for d in DATABASES if identity or d != "keystone"]
     lines.append(f"  messaging: {secrets.token_urlsafe(18)}")
     return "\n".join(lines) + "\n"
