@@ -141,7 +141,9 @@ def schema() -> None:
 def _register() -> None:
     """Command groups that live in their own modules."""
     from regionctl.cli import catalog
+    from regionctl.cli.render import render
 
+    cli.add_command(render)
     cli.add_command(catalog.catalog)
     for name in ("dev_keystone",):
         cmd = getattr(catalog, name, None)

@@ -35,6 +35,12 @@ class Service:
     conf_files: tuple[tuple[str, str], ...] = ()
     user: str | None = None
     database: str | None = None
+    etc_dir: str = ""
+
+    @property
+    def etc(self) -> str:
+        """The directory under /etc holding its files."""
+        return self.etc_dir or self.name
 
     def all_types(self) -> tuple[CatalogType, ...]:
         return self.catalog + self.optional
@@ -61,7 +67,7 @@ SERVICES: dict[str, Service] = {
                 optional=(CatalogType("volumev2", "cinderv2", 8776, "/v2/%(project_id)s"),
                           CatalogType("block-storage", "cinder", 8776, "/v3/%(project_id)s")),
                 conf_files=(("cinder", "cinder.conf"),), user="cinder", database="cinder"),
-        Service("horizon", ()),
+        Service("horizon", (), etc_dir="openstack-dashboard"),
     )
 }
 

@@ -1,0 +1,62 @@
+"""The plain renderer: each region's files as they live under /etc on a host (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regionctl.openstack.services import DASHBOARD_SERVICE, SERVICES
+from regionctl.openstack.wiring import identity_urls
+from regionctl.render.ini import HEADER, render_ini
+from regionctl.render.values import ConfFile, RegionValues
+from regionctl.site.load import LoadedSite
+from regionctl.site.provenance import walk
+from regionctl.site.secrets import is_secret
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    rel: str  # relative to the output directory: <region>/etc/nova/nova.conf
+    text: str
+    secret: bool  # holds a secret: written mode 0600
+
+    @property
+    def mode(self) -> int:
+        return 0o600 if self.secret else 0o644
+
+
+def file_holds_secret(conf: ConfFile) -> bool:
+    return any(is_secret(("conf", conf.conf_key) + path, v) for path, v in walk(conf.merged.tree))
+
+
+def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile]:
+    assert loaded.site is not None
+    header = HEADER.format(site=loaded.site_file)
+    region = loaded.site.regions[values.region]
+    out = []
+    for conf in values.files.values():
+        svc = SERVICES[conf.service]
+        text = render_ini(conf.merged.tree, header)
+        out.append(RenderedFile(f"{values.region}/etc/{svc.etc}/{conf.filename}", text, file_holds_secret(conf)))
+    if region.runs(DASHBOARD_SERVICE):
+        out.append(RenderedFile(f"{values.region}/etc/{SERVICES[DASHBOARD_SERVICE].etc}/local_settings.py",
+                                horizon_settings(loaded, values.region), False))
+    return sorted(out, key=lambda f: f.rel)
+
+
+def horizon_settings(loaded: LoadedSite, region: str) -> str:
+    """Horizon talks to the shared Keystone; the catalog lists every region it can switch to."""
+    assert loaded.site is not None
+    site = loaded.site
+    urls = identity_urls(site)
+    keystone = urls.get("public") or next(iter(urls.values()), "")
+    regions = list(site.regions)
+    return "\n".join([
+        f"# Rendered by regionctl from {loaded.site_file}; edit the site, not this file.",
+        "# One Keystone serves every region: Horizon offers the regions its catalog lists,",
+        f"# {', '.join(regions)}, in the region switcher of its header.",
+        f"OPENSTACK_KEYSTONE_URL = {keystone!r}",
+        "OPENSTACK_ENDPOINT_TYPE = 'publicURL'",
+        f"DEFAULT_SERVICE_REGIONS = {{'*': {region!r}}}",
+        f"REGIONCTL_REGIONS = {regions!r}",
+        "",
+    ])

@@ -1,0 +1,75 @@
+"""A region's resolved values per service and per file: derived wiring under the site's layers.
+
+Render, explain and the option checks all read this, so they agree on what a file holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from regionctl.openstack.services import SERVICES
+from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY, derive
+from regionctl.site.load import LoadedSite
+from regionctl.site.merge import Merged, merge
+from regionctl.site.problems import Problem
+from regionctl.site.provenance import Branch, Tree
+
+
+@dataclass
+class ConfFile:
+    """One INI file: its name, the ``conf:`` key its values come from, and its sections."""
+
+    service: str
+    conf_key: str
+    filename: str
+    merged: Merged  # tree: section -> option -> Value
+
+
+@dataclass
+class RegionValues:
+    region: str
+    services: dict[str, Merged] = field(default_factory=dict)
+    files: dict[str, ConfFile] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _sub(merged: Merged, *path: str) -> Merged:
+    """The part of a merge under ``path`` (deletions re-rooted too)."""
+    node: object = merged.tree
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    n = len(path)
+    deleted = {k[n:]: v for k, v in merged.deleted.items() if k[:n] == path and len(k) > n}
+    return Merged(node if isinstance(node, dict) else Branch(), deleted, [])
+
+
+def resolve_region(loaded: LoadedSite, region: str) -> RegionValues:
+    assert loaded.site is not None
+    wiring = derive(loaded, region)
+    out = RegionValues(region, problems=list(wiring.problems))
+    for service in loaded.site.regions[region].services:
+        merged = loaded.resolve(region, service, [wiring.trees.get(service, Branch())])
+        out.services[service] = merged
+        svc = SERVICES.get(service)
+        if svc is None:
+            continue
+        for key, filename in svc.conf_files:
+            if service == "nova" and key == "nova_compute":
+                out.files[filename] = ConfFile(service, key, filename, _compute(merged))
+            else:
+                out.files[filename] = ConfFile(service, key, filename, _sub(merged, "conf", key))
+    return out
+
+
+def _compute(merged: Merged) -> Merged:
+    """nova-compute.conf: nova's values minus controller-only sections, then ``conf.nova_compute``."""
+    nova = _sub(merged, "conf", "nova")
+    shared: Tree = Branch()
+    for section, options in nova.tree.items():
+        if section not in NOVA_CONTROLLER_ONLY:
+            shared[section] = options
+    overlay = _sub(merged, "conf", "nova_compute")
+    result = merge([shared, overlay.tree])
+    kept = {k: v for k, v in nova.deleted.items() if k[0] not in NOVA_CONTROLLER_ONLY}
+    result.deleted = {**kept, **overlay.deleted, **result.deleted}
+    return result
