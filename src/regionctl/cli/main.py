@@ -14,6 +14,7 @@ import click
 from regionctl import __version__
 from regionctl.cli.output import emit, format_option
 from regionctl.errors import UserError
+from regionctl.render.values import resolve_region
 from regionctl.site.checks import check_all
 from regionctl.site.explain import explain as explain_value
 from regionctl.site.explain import parse_path
@@ -89,7 +90,7 @@ def explain(site: str, regions: tuple[str, ...], fmt: str, path: str) -> None:
             raise UserError(f"unknown region '{region}': the site declares {', '.join(loaded.site.regions)}")
         if not r.runs(query.service):
             raise UserError(f"region '{region}' does not run {query.service}: nothing sets {query.label} there")
-        result = explain_value(loaded.resolve(region, query.service), region, query)
+        result = explain_value(*_explain_source(loaded, region, query), region, query)
         if not result.steps:
             missing.append(region)
         if fmt == "table":
@@ -100,6 +101,16 @@ def explain(site: str, regions: tuple[str, ...], fmt: str, path: str) -> None:
     if missing:
         click.echo(f"regionctl: {query.label} is not set in {', '.join(missing)}", err=True)
         raise click.exceptions.Exit(1)
+
+
+def _explain_source(loaded: LoadedSite, region: str, query: Any) -> tuple[Any, tuple[str, ...]]:
+    """conf paths are looked up in the file as rendered (derived wiring included)."""
+    values = resolve_region(loaded, region)
+    if query.path[0] == "conf":
+        for conf in values.files.values():
+            if conf.service == query.service and conf.conf_key == query.path[1]:
+                return conf.merged, query.path[2:]
+    return values.services[query.service], query.path
 
 
 def _print_explanation(result: Any) -> None:

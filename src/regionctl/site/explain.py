@@ -71,12 +71,13 @@ class Explanation:
         ]
 
 
-def explain(merged: Merged, region: str, query: Query) -> Explanation:
-    node = lookup(merged.tree, query.path)
+def explain(merged: Merged, path: tuple[str, ...], region: str, query: Query) -> Explanation:
+    """``path`` is where ``query`` lives inside ``merged`` (a file's sections, or a service's values)."""
+    node = lookup(merged.tree, path)
     if isinstance(node, dict):
         raise UserError(f"{query.label} is a map, not a value: name one of its keys ({', '.join(sorted(node)[:5])}...)")
     present = isinstance(node, Value)
-    final = node if isinstance(node, Value) else merged.deleted.get(query.path)
+    final = node if isinstance(node, Value) else merged.deleted.get(path)
     if final is None:
         return Explanation(region, query.label, False, None, ())
     secret = any(is_secret(query.path, h) for h in final.history())
