@@ -32,7 +32,20 @@ regions:
       nova:
 """
 
-SECRETS = "passwords:\n  service_users:\n    nova: pw\n"
+SECRETS = """\
+passwords:
+  keystone_admin: admin-pw
+  service_users:
+    nova: nova-pw
+    placement: placement-pw
+    neutron: neutron-pw
+    glance: glance-pw
+    cinder: cinder-pw
+  databases:
+    keystone: keystone-db
+    nova: nova-db
+  messaging: rabbit-pw
+"""
 
 
 @dataclass
