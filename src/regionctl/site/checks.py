@@ -237,6 +237,31 @@ def check_merges(loaded: LoadedSite) -> list[Problem]:
     return out
 
 
+def check_shared_service_users(loaded: LoadedSite) -> list[Problem]:
+    """Shared users have one password: a region with another one resets it for all the others."""
+    site = loaded.site
+    assert site is not None
+    if site.service_users != "shared":
+        return []
+    out = []
+    first: dict[str, tuple[str, Value]] = {}
+    for rname in site.regions:
+        tree = loaded.layers.get(layout.secrets_file(rname).rel)
+        users = tree.get("passwords", {}).get("service_users") if isinstance(tree, dict) else None
+        if not isinstance(users, dict) or not isinstance(tree.get("passwords"), dict):
+            continue
+        for user, value in users.items():
+            if not isinstance(value, Value) or value.value in (None, ""):
+                continue
+            seen = first.setdefault(user, (rname, value))
+            if seen[0] != rname and str(seen[1].value) != str(value.value):
+                out.append(warning(value.origin.file, value.origin.line,
+                                   f"service user {user} has another password than in region '{seen[0]}' "
+                                   f"({seen[1].origin}): users are shared by all regions (service_users: shared), "
+                                   "so deploying this region resets the other's; use one password everywhere"))
+    return out
+
+
 SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_region_names,
     check_parents,
@@ -247,6 +272,7 @@ SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_region_dirs,
     check_service_files,
     check_merges,
+    check_shared_service_users,
 ]
 
 
