@@ -197,18 +197,20 @@ class DevKeystone:
         return out.getvalue()
 
     def stop(self) -> None:
-        """Stop the server and wait for it; safe to call twice or after it died."""
+        """Stop the server and wait for it; safe to call twice or after it died.
+
+        Signals the server's whole process group (it leads its own session), so
+        a keystone-manage child still preparing the data dir goes too.
+        """
         proc = self.process
         if proc is None:
             return
         if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
+            _signal_group(proc, signal.SIGTERM)
             try:
                 proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait()
         if proc.stdin is not None:
             with contextlib.suppress(OSError):
@@ -633,7 +635,8 @@ def run_foreground(
         proc = dk.process
         assert proc is not None
         try:
-            rc = proc.wait()
+            with _sigterm_as_interrupt():
+                rc = proc.wait()
         except KeyboardInterrupt:
             print("\nstopping dev keystone...", file=out, flush=True)
             return 0
@@ -649,6 +652,23 @@ def run_foreground(
 # --------------------------------------------------------------------------- #
 # Parent-side helpers
 # --------------------------------------------------------------------------- #
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (kill, docker stop) like Ctrl-C while serving in the foreground."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _validate(region: str, port: int) -> None:
@@ -740,7 +760,7 @@ def _wait_ready(dk: DevKeystone, read_fd: int, layout: _Layout, since: int, time
     while not ready:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            _fail_start(dk, layout, since, f"did not come up within {timeout:.0f}s")
+            _fail_start(dk, layout, since, f"did not come up within {timeout:g}s")
         readable, _, _ = select.select([read_fd], [], [], min(remaining, 0.5))
         if readable:
             data = os.read(read_fd, 64)
@@ -785,6 +805,14 @@ def _describe_status(rc: int | None) -> str:
         except ValueError:
             return f"killed by signal {-rc}"
     return f"exit status {rc}"
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
 
 
 def _close_quietly(fd: int) -> None:
@@ -935,7 +963,22 @@ def _prepare_in_fork(layout: _Layout, region: str, port: int) -> bool:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(rc)
-    _, status = os.waitpid(pid, 0)
+
+    def stop_child(signum: int, frame: FrameType | None) -> None:
+        # Being stopped mid-prepare: take the child along before exiting, so
+        # once our starter sees us gone, the data dir lock is free too.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        os._exit(128 + signum)
+
+    previous = [signal.signal(s, stop_child) for s in (signal.SIGTERM, signal.SIGINT)]
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        for s, handler in zip((signal.SIGTERM, signal.SIGINT), previous, strict=True):
+            signal.signal(s, handler)
     return os.waitstatus_to_exitcode(status) == 0
 
 
@@ -948,7 +991,13 @@ def _watch_parent(fd: int) -> None:
     with contextlib.suppress(OSError):
         while os.read(fd, 4096):
             pass
-    os.kill(os.getpid(), signal.SIGTERM)
+    # Aimed at the main thread, so its select() is interrupted at once; a
+    # process-wide kill may land on this thread and wait for the poll timeout.
+    main = threading.main_thread().ident
+    if main is not None and hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(main, signal.SIGTERM)
+    else:  # pragma: no cover
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _child_serve(args: argparse.Namespace) -> int:
@@ -1004,10 +1053,8 @@ def _child_serve(args: argparse.Namespace) -> int:
 
     os.write(args.ready_fd, b"ready\n")
     _close_quietly(args.ready_fd)
-    try:
+    with contextlib.suppress(SystemExit):  # raised by on_signal
         server.serve_forever(poll_interval=0.5)
-    except SystemExit:
-        pass
     server.server_close()
     print(f"{_MSG_PREFIX}stopped", file=sys.stderr, flush=True)
     # Skip interpreter teardown: it takes over a second with Keystone loaded, and
@@ -1017,7 +1064,7 @@ def _child_serve(args: argparse.Namespace) -> int:
     os._exit(0)
 
 
-def _child_run(args: argparse.Namespace) -> int:
+def _cmd_run(args: argparse.Namespace) -> int:
     try:
         return run_foreground(Path(args.data_dir), args.region, args.port)
     except DevKeystoneError as e:
@@ -1044,7 +1091,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _child_prepare(args)
     if args.command == "serve":
         return _child_serve(args)
-    return _child_run(args)
+    return _cmd_run(args)
 
 
 if __name__ == "__main__":
