@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from regionctl.errors import UserError
-from regionctl.render.plain import render_region
+from regionctl.render import formats
 from regionctl.render.values import resolve_region
 from regionctl.render.writer import write_atomic
 from regionctl.site.checks import check_all
@@ -19,9 +19,14 @@ from regionctl.site.problems import Problem, sort_problems
 @click.option("-s", "--site", default=".", show_default=True, help="The site directory.")
 @click.option("-r", "--region", "regions", multiple=True, help="Region to render (repeatable; default: all).")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--format", "fmt", type=click.Choice(list(formats.FORMATS)), default="plain", show_default=True,
+              help="plain: /etc tree; kolla: globals.yml, config/, passwords.yml; helm: openstack-helm values.")
 @click.option("--force", is_flag=True, help="Write regions that have errors too.")
-def render(site: str, regions: tuple[str, ...], out: str, force: bool) -> None:
-    """Write each region's service files under OUT/<region>/etc/."""
+def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool) -> None:
+    """Write each region's files under OUT/<region>/ (plain: OUT/<region>/etc/)."""
+    if fmt not in formats.available():
+        raise UserError(f"render format '{fmt}' is not available in this build")
+    render_region = formats.renderer(fmt)
     loaded = load(site)
     problems = check_all(loaded)
     if loaded.site is None:

@@ -53,6 +53,16 @@ class Infra(_Strict):
     memcached: list[str] | None = Field(None, description="memcached host:port list.")
 
 
+NodeRole = Literal["control", "network", "hypervisor"]
+
+
+class Node(_Strict):
+    """A Kubernetes node of the region and what runs on it (openstack-helm node placement)."""
+
+    name: str = Field(description="The Kubernetes node name.")
+    roles: list[NodeRole] = Field(description="control, network and/or hypervisor.")
+
+
 class Region(_Strict):
     description: str | None = Field(None, description="Shown in Keystone's region list.")
     parent: str | None = Field(None, description="Parent region (Keystone parent_region_id).")
@@ -63,6 +73,7 @@ class Region(_Strict):
         "placement, neutron, glance, cinder.",
     )
     infra: Infra | None = None
+    nodes: list[Node] = Field(default_factory=list, description="Nodes and their roles (helm node placement).")
 
     def runs(self, service: str) -> bool:
         return service in self.services
