@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from conftest import EXAMPLES, make_site
+from conftest import EXAMPLES, SECRETS, make_site
 
 
 def test_explain_genestack_ratio_per_region(cli) -> None:
@@ -43,7 +43,7 @@ def test_explain_masks_secrets(cli) -> None:
 def test_explain_masks_plain_file_secret_history(cli, tmp_path: Path) -> None:
     """A secret overriding a value: every step of its history is masked, not only the last."""
     root = make_site(tmp_path / "s", files={
-        "regions/Two/secrets.yaml": "conf:\n  nova:\n    database:\n      connection: mysql+pymysql://nova:hunter2@db/nova\n"})
+        "regions/Two/secrets.yaml": SECRETS + "conf:\n  nova:\n    database:\n      connection: mysql+pymysql://nova:hunter2@db/nova\n"})
     r = cli("explain", "-s", str(root), "-r", "Two", "nova.conf:database.connection")
     assert "hunter2" not in r.out and "mysql+pymysql://nova:********@db/nova" in r.out
 

@@ -77,7 +77,8 @@ def test_region_wiring_two_regions(cli, tmp_path: Path) -> None:
     assert "database" not in compute and "keystone_authtoken" not in compute
     glance = parse_ini(tmp_path / "RegionTwo/etc/glance/glance-api.conf")
     assert glance["glance_store"]["cinder_os_region_name"] == ["RegionTwo"]
-    assert glance["glance_store"]["rbd_store_pool"] == ["images2"]
+    assert glance["ceph"]["rbd_store_pool"] == ["images2"]
+    assert glance["DEFAULT"]["enabled_backends"] == ["ceph:rbd"]
     neutron = parse_ini(tmp_path / "RegionTwo/etc/neutron/neutron.conf")
     assert neutron["nova"]["region_name"] == ["RegionTwo"] and neutron["placement"]["region_name"] == ["RegionTwo"]
     cinder = parse_ini(tmp_path / "RegionTwo/etc/cinder/cinder.conf")
@@ -134,4 +135,4 @@ def test_missing_secret_refuses_region(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
     assert (f"{root}/regions/Two/secrets.yaml: error: passwords.service_users.nova is missing: "
             "[keystone_authtoken] authenticates as the nova user; add it to this file") in r.err.splitlines()
-    assert r.err.splitlines()[-1] == "regionctl: error: region 'Two' has errors (above): fix them, or write anyway with --force"
+    assert r.err.splitlines()[-1] == "regionctl: error: region 'Two' has 7 error(s) (above): fix them, or write anyway with --force"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, SITE, make_site
+from conftest import EXAMPLES, SECRETS, SITE, make_site
 
 
 def problems(cli, site: Path) -> tuple[int, list[str]]:
@@ -102,8 +102,8 @@ FILE_CASES = [
      "regions/Two/glance.yaml: warning: region 'Two' does not run glance; this file is ignored"),
     ("values file is a list", {"values/nova.yaml": "- a\n"},
      "values/nova.yaml:1: error: expected a map of values (like 'conf: ...'), found a list"),
-    ("shared user, two passwords", {"regions/Two/secrets.yaml": "passwords:\n  service_users:\n    nova: other\n"},
-     "regions/Two/secrets.yaml:3: warning: service user nova has another password than in region 'One' ("),
+    ("shared user, two passwords", {"regions/Two/secrets.yaml": SECRETS.replace("nova: nova-pw", "nova: other")},
+     "regions/Two/secrets.yaml:4: warning: service user nova has another password than in region 'One' ("),
     ("values yaml error", {"values/nova.yaml": "conf:\n  nova: {\n"}, "values/nova.yaml:3: error: YAML syntax error"),
     ("binary values file", {"values/nova.yaml": "conf:\n\x00\x01"}, "values/nova.yaml:2: error: contains NUL bytes (binary file?): expected YAML"),
 ]

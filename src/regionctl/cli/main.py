@@ -15,7 +15,7 @@ from regionctl import __version__
 from regionctl.cli.output import emit, format_option
 from regionctl.errors import UserError
 from regionctl.render.values import resolve_region
-from regionctl.site.checks import check_all
+from regionctl.validation import validate as validate_site
 from regionctl.site.explain import explain as explain_value
 from regionctl.site.explain import parse_path
 from regionctl.site.load import LoadedSite, SiteNotFound, load
@@ -38,8 +38,7 @@ def cli() -> None:
 def load_valid(site: str) -> LoadedSite:
     """A site with no errors, or a UserError naming the first one (and how many more)."""
     loaded = load(site)
-    problems = check_all(loaded)
-    errors = [p for p in problems if p.is_error]
+    errors = validate_site(loaded).errors
     if errors:
         more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""
         raise UserError(f"{errors[0]}{more}")
@@ -52,7 +51,7 @@ def load_valid(site: str) -> LoadedSite:
 def validate(site: str, fmt: str) -> None:
     """Check a site: prints FILE:LINE: error|warning: message; exit 1 on errors."""
     loaded = load(site)
-    problems = check_all(loaded)
+    problems = validate_site(loaded).problems
     if fmt == "table":
         for p in problems:
             click.echo(str(p))

@@ -8,11 +8,12 @@ import click
 
 from regionctl.errors import UserError
 from regionctl.render import formats
-from regionctl.render.values import resolve_region
+from regionctl.validation import validate
 from regionctl.render.writer import write_atomic
 from regionctl.site.checks import check_all
 from regionctl.site.load import load
-from regionctl.site.problems import Problem, sort_problems
+from regionctl.site.load import LoadedSite
+from regionctl.site.problems import Problem
 
 
 @click.command()
@@ -28,26 +29,24 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
         raise UserError(f"render format '{fmt}' is not available in this build")
     render_region = formats.renderer(fmt)
     loaded = load(site)
-    problems = check_all(loaded)
     if loaded.site is None:
-        _fail(problems)
+        _fail(check_all(loaded))
     assert loaded.site is not None
     chosen = list(regions) or list(loaded.site.regions)
     for r in chosen:
         if r not in loaded.site.regions:
             raise UserError(f"unknown region '{r}': the site declares {', '.join(loaded.site.regions)}")
-    site_errors = [p for p in problems if p.is_error]
-    if site_errors and not force:
-        _fail(problems)
+    report = validate(loaded, chosen)
+    for p in report.problems:
+        click.echo(str(p), err=True)
+    if report.errors and not force:
+        bad = _regions_with_errors(loaded, report.errors, chosen)
+        which = f"region(s) {', '.join(bad)}" if bad else "the site"
+        raise UserError(f"{which} {'has' if len(bad) == 1 else 'have'} {len(report.errors)} error(s) (above): "
+                        "fix them, or write anyway with --force")
     written = 0
     for r in chosen:
-        values = resolve_region(loaded, r)
-        region_problems = sort_problems(values.problems)
-        for p in region_problems:
-            click.echo(str(p), err=True)
-        if any(p.is_error for p in region_problems) and not force:
-            raise UserError(f"region '{r}' has errors (above): fix them, or write anyway with --force")
-        for f in render_region(loaded, values):
+        for f in render_region(loaded, report.regions[r]):
             write_atomic(Path(out) / f.rel, f.text, f.mode)
             written += 1
     click.echo(f"wrote {written} file(s) for {len(chosen)} region(s) under {out}", err=True)
@@ -58,3 +57,13 @@ def _fail(problems: list[Problem]) -> None:
         click.echo(str(p), err=True)
     n = sum(p.is_error for p in problems)
     raise UserError(f"the site has {n} error(s) (above): fix them, or write anyway with --force")
+
+
+def _regions_with_errors(loaded: LoadedSite, errors: list[Problem], chosen: list[str]) -> list[str]:
+    """Regions whose own files (regions/<r>/...) or secrets hold an error; site-wide ones name none."""
+    out = []
+    for r in chosen:
+        marker = loaded.shown(f"regions/{r}/")
+        if any(p.file.startswith(marker) for p in errors):
+            out.append(r)
+    return out

@@ -12,7 +12,7 @@ from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY, derive
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import Merged, merge
 from regionctl.site.problems import Problem
-from regionctl.site.provenance import Branch, Tree
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value
 
 
 @dataclass
@@ -58,7 +58,32 @@ def resolve_region(loaded: LoadedSite, region: str) -> RegionValues:
                 out.files[filename] = ConfFile(service, key, filename, _compute(merged))
             else:
                 out.files[filename] = ConfFile(service, key, filename, _sub(merged, "conf", key))
+    glance = out.files.get("glance-api.conf")
+    if glance is not None:
+        _glance_cinder_stores(glance, region, Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED))
     return out
+
+
+def _glance_cinder_stores(conf: ConfFile, region: str, origin: Origin) -> None:
+    """Each multi-store backend of type cinder must name the region's cinder too.
+
+    Its section is named by the operator (``enabled_backends = fast:cinder``), so it is only
+    known after the merge: the option is added there unless a layer set or removed it.
+    """
+    tree = conf.merged.tree
+    backends = tree.get("DEFAULT", {}).get("enabled_backends") if isinstance(tree.get("DEFAULT"), dict) else None
+    if not isinstance(backends, Value) or backends.value is None:
+        return
+    items = backends.value if isinstance(backends.value, list) else str(backends.value).split(",")
+    for item in items:
+        name, _, kind = str(item).partition(":")
+        name = name.strip()
+        if kind.strip() != "cinder" or not name:
+            continue
+        section = tree.setdefault(name, Branch())
+        if isinstance(section, dict) and "cinder_os_region_name" not in section \
+                and (name, "cinder_os_region_name") not in conf.merged.deleted:
+            section["cinder_os_region_name"] = Value(region, origin)
 
 
 def _compute(merged: Merged) -> Merged:

@@ -1,0 +1,152 @@
+"""Checking a region's files against the services' real option definitions.
+
+oslo-config-validator checks names only and skips [keystone_authtoken]; this checks names,
+deprecated names, types, ranges and choices, every section including keystone_authtoken and the
+dynamically named ones (cinder backends, glance stores), and the region-selecting options.
+Problems carry the FILE:LINE of the value that set the option.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterator
+
+from regionctl.errors import UserError
+from regionctl.openstack import options
+from regionctl.openstack.wiring import INEFFECTIVE, REGION_OPTIONS
+from regionctl.render.ini import multistring
+from regionctl.render.values import ConfFile, RegionValues
+from regionctl.site.load import LoadedSite
+from regionctl.site.problems import Problem, error, warning
+from regionctl.site.provenance import Layer, Origin, Tree, Value
+
+
+def option_data(loaded: LoadedSite) -> options.OptionData:
+    release = loaded.site.release if loaded.site else None
+    try:
+        return options.load(release)
+    except KeyError:
+        have = ", ".join(options.available_releases())
+        raise UserError(f"{loaded.site_file}:{loaded.line('release')}: error: no option data for release "
+                        f"'{release}': this regionctl knows {have} (see README: regenerating option data)") from None
+
+
+def _leaves(tree: Tree) -> Iterator[tuple[str, str, Value]]:
+    for section, opts in tree.items():
+        if not isinstance(opts, dict):
+            continue
+        for name, node in opts.items():
+            if isinstance(node, dict):
+                values = multistring(node)
+                kind = node.get("type")
+                if values is not None and isinstance(kind, Value):
+                    yield section, name, Value(values, kind.origin)
+            else:
+                yield section, name, node
+
+
+def _value(tree: Tree, section: str, name: str) -> Any:
+    node = tree.get(section, {}).get(name) if isinstance(tree.get(section), dict) else None
+    return node.value if isinstance(node, Value) else None
+
+
+def dynamic_sections(conf: ConfFile) -> dict[str, str]:
+    """Sections named by the operator, mapped to the template (or section) whose options they take.
+
+    cinder: each name in ``[DEFAULT] enabled_backends`` takes ``[backend_defaults]``'s options;
+    glance: each ``name:type`` in ``[DEFAULT] enabled_backends`` takes the ``store:<type>`` options.
+    """
+    tree = conf.merged.tree
+    out: dict[str, str] = {}
+    backends = _value(tree, "DEFAULT", "enabled_backends")
+    if backends is None:
+        return out
+    items = backends if isinstance(backends, list) else str(backends).split(",")
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        if conf.service == "cinder":
+            out[item] = "backend_defaults"
+        elif conf.service == "glance":
+            name, _, kind = item.partition(":")
+            out[name.strip()] = f"store:{kind.strip()}" if kind.strip() else "glance_store"
+    return out
+
+
+def check_file(data: options.OptionData, conf: ConfFile) -> list[Problem]:
+    out: list[Problem] = []
+    fname = conf.filename
+    dynamic = dynamic_sections(conf)
+    known_sections = data.sections(conf.service) | set(data.keystoneauth(conf.service))
+    for section, name, value in _leaves(conf.merged.tree):
+        o: Origin = value.origin
+        where = f"{fname} [{section}] {name}"
+        why = INEFFECTIVE.get((conf.conf_key, section, name))
+        if why:
+            out.append(error(o.file, o.line, f"{where}: {why}: remove it"))
+            continue
+        template = dynamic.get(section)
+        lookup_section = section
+        if section not in known_sections and template is None:
+            close = difflib.get_close_matches(section, sorted(known_sections), n=1, cutoff=0.7)
+            hint = close[0] if close else None
+            extra = f" (did you mean [{hint}]?)" if hint else ""
+            backend = " or name it in [DEFAULT] enabled_backends" if conf.service in ("cinder", "glance") else ""
+            out.append(error(o.file, o.line, f"{where}: {conf.service} has no section [{section}]{extra}: "
+                                             f"fix the section name{backend}"))
+            continue
+        info = data.find(conf.service, lookup_section, name, template=template)
+        if info is None:
+            new = data.replacement(conf.service, lookup_section, name)
+            if new is not None:
+                out.append(warning(o.file, o.line, f"{where} is a deprecated name: use [{new.section}] {new.name}"))
+                info = new
+            else:
+                hint = data.nearest(conf.service, lookup_section, name)
+                extra = f" (did you mean {hint}?)" if hint else ""
+                out.append(error(o.file, o.line,
+                                 f"{where}: {conf.service} {data.release} has no such option{extra}: remove it or fix its name"))
+                continue
+        elif getattr(info, "deprecated_for_removal", False):
+            reason = f" ({info.deprecated_reason.strip().splitlines()[0]})" if info.deprecated_reason else ""
+            out.append(warning(o.file, o.line, f"{where} is deprecated for removal{reason}: plan to drop it"))
+        problem = options.check_value(info, value.value)
+        if problem:
+            out.append(error(o.file, o.line, f"{where}: {problem}"))
+    return out
+
+
+def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Problem]:
+    """Every region-selecting option is set, and names a region the site declares."""
+    assert loaded.site is not None
+    declared = loaded.site.regions
+    out: list[Problem] = []
+    by_key = {(c.service, c.conf_key): c for c in values.files.values()}
+    for service, key, section, name in REGION_OPTIONS:
+        conf = by_key.get((service, key))
+        if conf is None:
+            continue
+        where = f"{conf.filename} [{section}] {name}"
+        node = conf.merged.tree.get(section, {}).get(name) if isinstance(conf.merged.tree.get(section), dict) else None
+        if not isinstance(node, Value) or node.value in (None, ""):
+            gone = conf.merged.deleted.get((section, name))
+            o = gone.origin if gone else Origin(loaded.site_file, loaded.line("regions", values.region), Layer.DERIVED)
+            out.append(error(o.file, o.line, f"{where} is not set in region '{values.region}': {service} would use "
+                                             "any region's endpoint; don't remove it"))
+        elif str(node.value) not in declared:
+            out.append(error(node.origin.file, node.origin.line,
+                             f"{where} = {node.value}: no such region in the site: use one of {', '.join(declared)}"))
+        elif str(node.value) != values.region:
+            out.append(warning(node.origin.file, node.origin.line,
+                               f"{where} = {node.value} in region '{values.region}': this region's {service} "
+                               "will use another region's endpoint; is that intended?"))
+    return out
+
+
+def check_region(loaded: LoadedSite, values: RegionValues) -> list[Problem]:
+    data = option_data(loaded)
+    out: list[Problem] = []
+    for conf in values.files.values():
+        out += check_file(data, conf)
+    out += check_region_options(loaded, values)
+    return out

@@ -1,0 +1,42 @@
+"""Everything ``validate`` checks, in one place, so validate, render and explain agree.
+
+Site checks (site/) first; then, per region, the derived wiring (missing secrets) and the
+rendered files against the services' real option definitions (openstack/confcheck).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from regionctl.render.values import RegionValues, resolve_region
+from regionctl.site.checks import check_all
+from regionctl.site.load import LoadedSite
+from regionctl.site.problems import Problem, sort_problems
+
+
+@dataclass
+class Report:
+    """Problems for the whole site, and each region's resolved values (reused by render)."""
+
+    problems: list[Problem]
+    regions: dict[str, RegionValues] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def validate(loaded: LoadedSite, regions: list[str] | None = None) -> Report:
+    problems = check_all(loaded)
+    report = Report(problems)
+    if loaded.site is None:
+        return report
+    from regionctl.openstack.confcheck import check_region
+
+    for name in regions or list(loaded.site.regions):
+        values = resolve_region(loaded, name)
+        report.regions[name] = values
+        problems += values.problems
+        problems += check_region(loaded, values)
+    report.problems = sort_problems(problems)
+    return report
