@@ -44,6 +44,10 @@ passwords:
   databases:
     keystone: keystone-db
     nova: nova-db
+    placement: placement-db
+    neutron: neutron-db
+    glance: glance-db
+    cinder: cinder-db
   messaging: rabbit-pw
 """
 

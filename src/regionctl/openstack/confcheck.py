@@ -122,7 +122,12 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
     declared = loaded.site.regions
     out: list[Problem] = []
     by_key = {(c.service, c.conf_key): c for c in values.files.values()}
-    for service, key, section, name in REGION_OPTIONS:
+    required = list(REGION_OPTIONS)
+    glance = by_key.get(("glance", "glance"))
+    if glance is not None:
+        required += [("glance", "glance", sec, "cinder_os_region_name")
+                     for sec, template in dynamic_sections(glance).items() if template == "store:cinder"]
+    for service, key, section, name in required:
         conf = by_key.get((service, key))
         if conf is None:
             continue

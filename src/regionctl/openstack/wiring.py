@@ -37,6 +37,7 @@ REGION_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("neutron", "neutron", "nova", "region_name"),
     ("neutron", "neutron", "placement", "region_name"),
     ("glance", "glance", "keystone_authtoken", "region_name"),
+    ("glance", "glance", "glance_store", "cinder_os_region_name"),
     ("cinder", "cinder", "keystone_authtoken", "region_name"),
     ("cinder", "cinder", "nova", "region_name"),
 )
