@@ -2,10 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXAMPLE ?= examples/two-regions
+EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test test-quick bench clean
+
+include tools/services.mk
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,17 +17,25 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# The main job on a bundled example.
+# The main job on a bundled example: validate, render, and apply its catalog to the embedded
+# Keystone (inside a loopback-only network namespace when run as root).
 demo: venv
 	$(VENV)/bin/regionctl validate -s $(EXAMPLE)
-	$(VENV)/bin/regionctl explain -s $(EXAMPLE) -r RegionOne -r RegionTwo nova.conf:DEFAULT.cpu_allocation_ratio
+	$(VENV)/bin/regionctl render -s $(EXAMPLE) -o $(OUT)/$(notdir $(EXAMPLE))
+	bash tools/demo-catalog.sh $(EXAMPLE)
 
-# Everything installed, the whole test suite.
-test: venv
+# Everything installed (the package with Keystone, the real services' environment), then the
+# whole test suite, run where only loopback exists so no test can reach an example's addresses.
+test: venv services-env
+	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' bash tools/loopback-only.sh $(PY) -m pytest -q -ra
+
+# The suite without the services' environment (their tests skip).
+test-quick: venv
 	$(PY) -m pytest -q -ra
 
 bench: venv
-	$(PY) bench/run.py
+	$(PY) bench/render_bench.py
+	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
 
 clean:
 	rm -rf $(VENV) $(OUT)

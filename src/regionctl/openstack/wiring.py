@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from regionctl.openstack.services import SERVICES
 from regionctl.site import layout
-from regionctl.site.endpoints import Endpoint, all_endpoints
+from regionctl.site.endpoints import Endpoint
 from regionctl.site.load import LoadedSite
 from regionctl.site.model import Site
 from regionctl.site.problems import Problem, error
@@ -84,7 +84,7 @@ class _Ctx:
         self.region = region
         self.r = self.site.regions[region]
         self.problems: list[Problem] = []
-        self.endpoints: list[Endpoint] = [e for e in all_endpoints(self.site) if e.region == region]
+        self.endpoints: list[Endpoint] = [e for e in loaded.endpoints if e.region == region]
         self.secrets_rel = layout.secrets_file(region).rel
         self.secrets: Tree = loaded.layers.get(self.secrets_rel, Branch())
 
@@ -206,8 +206,9 @@ def _cache(b: _Builder, ctx: _Ctx, conf: str) -> None:
 
 
 def _volume_type(ctx: _Ctx) -> str | None:
+    """The region's own v3 block-storage type, for nova's [cinder] catalog_info."""
     for t in ("volumev3", "block-storage"):
-        if any(e.type == t for e in all_endpoints(ctx.site)):
+        if any(e.type == t for e in ctx.endpoints):
             return t
     return None
 
@@ -299,9 +300,11 @@ def derive(loaded: LoadedSite, region: str) -> Wiring:
     return Wiring(trees, ctx.problems)
 
 
-def identity_urls(site: Site) -> dict[str, str]:
+def identity_urls(loaded: LoadedSite) -> dict[str, str]:
     """The shared Keystone's URLs per interface."""
-    return {e.interface: e.url for e in all_endpoints(site) if e.type == "identity" and e.region == site.identity_region()}
+    assert loaded.site is not None
+    home = loaded.site.identity_region()
+    return {e.interface: e.url for e in loaded.endpoints if e.type == "identity" and e.region == home}
 
 
 __all__ = ["derive", "REGION_OPTIONS", "INEFFECTIVE", "NOVA_CONTROLLER_ONLY", "SERVICES", "identity_urls"]

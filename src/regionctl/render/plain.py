@@ -47,7 +47,7 @@ def horizon_settings(loaded: LoadedSite, region: str) -> str:
     """Horizon talks to the shared Keystone; the catalog lists every region it can switch to."""
     assert loaded.site is not None
     site = loaded.site
-    urls = identity_urls(site)
+    urls = identity_urls(loaded)
     keystone = urls.get("public") or next(iter(urls.values()), "")
     regions = list(site.regions)
     return "\n".join([

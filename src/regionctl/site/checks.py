@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from regionctl.openstack.services import DASHBOARD_SERVICE, IDENTITY_SERVICE, SERVICES
 from regionctl.site import layout
-from regionctl.site.endpoints import all_endpoints, own_endpoints
+from regionctl.site.endpoints import own_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, sort_problems, warning
 from regionctl.site.provenance import Branch, Tree, Value, origin_of, walk
@@ -160,7 +160,7 @@ def check_duplicate_urls(loaded: LoadedSite) -> list[Problem]:
     assert site is not None
     claimed: dict[str, object] = {}
     out = []
-    for e in all_endpoints(site):
+    for e in loaded.endpoints:
         if e.shared:
             continue
         first = claimed.get(e.url)

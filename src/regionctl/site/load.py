@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from regionctl.site import layout
+from regionctl.site.endpoints import Endpoint, all_endpoints
 from regionctl.site.merge import Merged, merge
 from regionctl.site.model import Site
 from regionctl.site.problems import Problem, error
@@ -52,6 +53,11 @@ class LoadedSite:
 
     def resolve(self, region: str, service: str, base: list[Tree] | None = None) -> Merged:
         return merge(self.layers_for(region, service, base))
+
+    @cached_property
+    def endpoints(self) -> list[Endpoint]:
+        """Every region's endpoints (identity repeated in each), derived once per load."""
+        return all_endpoints(self.site) if self.site is not None else []
 
     @cached_property
     def region_dirs(self) -> list[str]:
