@@ -33,6 +33,8 @@ def parse_path(text: str) -> Query:
             return Query(svc.name, ("conf", key, section, option), f"{head} [{section}] {option}")
         if head in SERVICES and rest:
             return Query(head, tuple(rest.split(".")), f"{head}: {rest}")
+        if found and "." in head:
+            raise UserError(f"'{text}' names a section, not an option: use {head}:{rest or 'SECTION'}.OPTION")
         raise UserError(f"'{text}': unknown file or service '{head}': use FILE.conf:SECTION.KEY, "
                         "conf.FILE.SECTION.KEY or SERVICE:values.path")
     parts = text.split(".")
