@@ -41,9 +41,9 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
         click.echo(str(p), err=True)
     if report.errors and not force:
         bad = _regions_with_errors(loaded, report.errors, chosen)
-        which = f"region(s) {', '.join(bad)}" if bad else "the site"
-        raise UserError(f"{which} {'has' if len(bad) == 1 else 'have'} {len(report.errors)} error(s) (above): "
-                        "fix them, or write anyway with --force")
+        which = ("the site has" if not bad else f"region '{bad[0]}' has" if len(bad) == 1
+                 else f"regions {', '.join(bad)} have")
+        raise UserError(f"{which} {len(report.errors)} error(s) (above): fix them, or write anyway with --force")
     written = 0
     for r in chosen:
         for f in render_region(loaded, report.regions[r]):
