@@ -18,7 +18,7 @@ from regionctl.render.ini import multistring
 from regionctl.render.values import ConfFile, RegionValues
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, warning
-from regionctl.site.provenance import Layer, Origin, Tree, Value
+from regionctl.site.provenance import Layer, Origin, Tree, Value, branch
 
 
 def option_data(loaded: LoadedSite) -> options.OptionData:
@@ -46,7 +46,7 @@ def _leaves(tree: Tree) -> Iterator[tuple[str, str, Value]]:
 
 
 def _value(tree: Tree, section: str, name: str) -> Any:
-    node = tree.get(section, {}).get(name) if isinstance(tree.get(section), dict) else None
+    node = branch(tree.get(section)).get(name)
     return node.value if isinstance(node, Value) else None
 
 
@@ -132,7 +132,7 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
         if conf is None:
             continue
         where = f"{conf.filename} [{section}] {name}"
-        node = conf.merged.tree.get(section, {}).get(name) if isinstance(conf.merged.tree.get(section), dict) else None
+        node = branch(conf.merged.tree.get(section)).get(name)
         if not isinstance(node, Value) or node.value in (None, ""):
             gone = conf.merged.deleted.get((section, name))
             o = gone.origin if gone else Origin(loaded.site_file, loaded.line("regions", values.region), Layer.DERIVED)

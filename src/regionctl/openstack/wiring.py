@@ -18,7 +18,7 @@ from regionctl.site.endpoints import Endpoint
 from regionctl.site.load import LoadedSite
 from regionctl.site.model import Site
 from regionctl.site.problems import Problem, error
-from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, branch, lookup
 
 #: (service, conf key, section, option): each must name the service's own region. A missing one
 #: lets the service pick any region's endpoint; validate and render fail on it.
@@ -140,9 +140,14 @@ class _Builder:
     def __init__(self) -> None:
         self.tree: Tree = Branch()
 
+    def section(self, conf: str, section: str) -> Tree:
+        node = self.tree
+        for key in ("conf", conf, section):
+            node = branch(node.setdefault(key, Branch()))
+        return node
+
     def set(self, conf: str, section: str, option: str, value: object, origin: Origin) -> None:
-        sec = self.tree.setdefault("conf", Branch()).setdefault(conf, Branch()).setdefault(section, Branch())
-        sec[option] = Value(value, origin)
+        self.section(conf, section)[option] = Value(value, origin)
 
 
 def _secret_origin(origin: Origin) -> Origin:
@@ -226,8 +231,7 @@ def _nova_region_options(b: _Builder, ctx: _Ctx, conf: str) -> None:
     _auth(b, ctx, conf, "service_user", "nova", region_option="region_name", interface=None)
     b.set(conf, "service_user", "send_service_user_token", True, ro)
     # nova ignores [service_user] region_name; keep the section honest.
-    sec = b.tree["conf"][conf]["service_user"]
-    del sec["region_name"]
+    del b.section(conf, "service_user")["region_name"]
     _transport(b, ctx, conf)
 
 

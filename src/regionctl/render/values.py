@@ -12,7 +12,7 @@ from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY, derive
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import Merged, merge
 from regionctl.site.problems import Problem
-from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, branch
 
 
 @dataclass
@@ -71,7 +71,7 @@ def _glance_cinder_stores(conf: ConfFile, region: str, origin: Origin) -> None:
     known after the merge: the option is added there unless a layer set or removed it.
     """
     tree = conf.merged.tree
-    backends = tree.get("DEFAULT", {}).get("enabled_backends") if isinstance(tree.get("DEFAULT"), dict) else None
+    backends = branch(tree.get("DEFAULT")).get("enabled_backends")
     if not isinstance(backends, Value) or backends.value is None:
         return
     items = backends.value if isinstance(backends.value, list) else str(backends.value).split(",")

@@ -15,7 +15,7 @@ from regionctl.site import layout
 from regionctl.site.endpoints import own_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, sort_problems, warning
-from regionctl.site.provenance import Branch, Tree, Value, origin_of, walk
+from regionctl.site.provenance import Branch, Tree, Value, branch, origin_of, walk
 from regionctl.site.secrets import secret_path
 
 #: Keystone takes 1..255 characters; the name also becomes a directory and a URL path segment.
@@ -246,10 +246,8 @@ def check_shared_service_users(loaded: LoadedSite) -> list[Problem]:
     out = []
     first: dict[str, tuple[str, Value]] = {}
     for rname in site.regions:
-        tree = loaded.layers.get(layout.secrets_file(rname).rel)
-        users = tree.get("passwords", {}).get("service_users") if isinstance(tree, dict) else None
-        if not isinstance(users, dict) or not isinstance(tree.get("passwords"), dict):
-            continue
+        tree = branch(loaded.layers.get(layout.secrets_file(rname).rel))
+        users = branch(branch(tree.get("passwords")).get("service_users"))
         for user, value in users.items():
             if not isinstance(value, Value) or value.value in (None, ""):
                 continue
@@ -311,14 +309,13 @@ def _check_conf_shape(tree: Tree) -> list[Problem]:
         for sname, options in sections.items():
             if isinstance(options, Value):
                 if options.value is not None:
-                    o = options.origin
-                    out.append(error(o.file, o.line, f"conf.{fkey}.{sname}: expected a map of options, found a single value"))
+                    out.append(error(options.origin.file, options.origin.line, f"conf.{fkey}.{sname}: expected a map of options, found a single value"))
                 continue
             for oname, opt in options.items():
                 if isinstance(opt, dict) and not _is_multistring(opt):
-                    o = origin_of(opt)
-                    if o:
-                        out.append(error(o.file, o.line,
+                    where = origin_of(opt)
+                    if where:
+                        out.append(error(where.file, where.line,
                                          f"conf.{fkey}.{sname}.{oname}: an option takes a value or a list, not a map "
                                          "(for several values use {type: multistring, values: [...]})"))
     return out

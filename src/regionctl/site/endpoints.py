@@ -91,7 +91,7 @@ def _region_addresses(region: Region) -> dict[str, tuple[str, Loc]]:
     a = region.addresses
     if a is None:
         return {}
-    out = {"public": (a.public, ("addresses", "public"))}
+    out: dict[str, tuple[str, Loc]] = {"public": (a.public, ("addresses", "public"))}
     out["internal"] = (a.internal, ("addresses", "internal")) if a.internal else out["public"]
     if a.admin:
         out["admin"] = (a.admin, ("addresses", "admin"))

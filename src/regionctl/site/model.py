@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Interface = Literal["public", "internal", "admin"]
 
-SITE_FORMAT = 1
+SITE_FORMAT: Literal[1] = 1
 
 
 class _Strict(BaseModel):
@@ -79,7 +79,7 @@ class Region(_Strict):
         return service in self.services
 
     def spec(self, service: str) -> ServiceSpec:
-        return self.services.get(service) or ServiceSpec()
+        return self.services.get(service) or ServiceSpec(catalog=None)
 
 
 class Site(_Strict):

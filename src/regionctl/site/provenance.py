@@ -82,6 +82,11 @@ def walk(tree: Tree, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, 
             yield path, node
 
 
+def branch(node: "Tree | Value | None") -> Tree:
+    """``node`` if it is a map, else an empty one: for reading a tree that may be malformed."""
+    return node if isinstance(node, dict) else Branch()
+
+
 def lookup(tree: Tree, path: tuple[str, ...]) -> Tree | Value | None:
     node: Tree | Value = tree
     for key in path:
