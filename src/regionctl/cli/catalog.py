@@ -1,10 +1,327 @@
-"""`regionctl catalog ...` and `regionctl dev-keystone`: the Keystone catalog as code."""
+"""`regionctl catalog ...` and `regionctl dev-keystone`: the Keystone catalog as code.
+
+Thin commands: load the site, read Keystone, call the pure core (desired, plan, drift, import),
+print. Only here is anything printed; passwords and tokens never are.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+from regionctl.catalog.desired import desired_catalog
+from regionctl.catalog.model import Catalog, Endpoint, Region, Service
+from regionctl.catalog.plan import Change, Plan, plan
+from regionctl.cli.output import console, emit, format_option
+from regionctl.errors import UserError
+from regionctl.site.model import Site
+
+
+def _load_site(site: str) -> Site:
+    """The site model; only the site checks gate it (secrets and options don't shape the catalog)."""
+    from regionctl.site.checks import check_all
+    from regionctl.site.load import load
+
+    loaded = load(site)
+    errors = [p for p in check_all(loaded) if p.is_error]
+    if errors:
+        more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""
+        raise UserError(f"{errors[0]}{more}")
+    assert loaded.site is not None
+    return loaded.site
+
+
+def _load_desired(site: str) -> Catalog:
+    return desired_catalog(_load_site(site))
+
+
+def site_option(f: Any) -> Any:
+    return click.option("-s", "--site", "site", default=".", show_default=True, type=click.Path(),
+                        help="The site directory.")(f)
+
+
+def cloud_option(f: Any) -> Any:
+    return click.option("--os-cloud", "cloud", default=None, metavar="NAME",
+                        help="A cloud in clouds.yaml (default: $OS_CLOUD, else the OS_* variables), "
+                             "as for the openstack CLI.")(f)
+
+
+def prune_option(f: Any) -> Any:
+    return click.option("--prune", is_flag=True,
+                        help="Also delete what the site's regions hold and the site doesn't declare "
+                             "(and duplicates).")(f)
+
+
+def _connect(cloud: str | None) -> Any:
+    from regionctl.catalog.live import connect
+
+    return connect(cloud)
+
+
+# ---- plan ---------------------------------------------------------------------------------------
 
 
 @click.group()
 def catalog() -> None:
     """The shared Keystone catalog as code: plan, apply, show, import."""
+
+
+def _make_plan(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any]:
+    desired = _load_desired(site)
+    ks = _connect(cloud)
+    live = ks.read()
+    return plan(desired, live, prune=prune), ks
+
+
+def _region_text(r: Region) -> str:
+    parts = [f"parent {r.parent}" if r.parent else "no parent"]
+    if r.description:
+        parts.append(json.dumps(r.description))
+    return ", ".join(parts)
+
+
+def _region_update(old: Region, new: Region) -> str:
+    parts = []
+    if old.description != new.description:
+        parts.append(f"description {json.dumps(old.description)} -> {json.dumps(new.description)}")
+    if old.parent != new.parent:
+        parts.append(f"parent {old.parent or '(none)'} -> {new.parent or '(none)'}")
+    return ", ".join(parts)
+
+
+def _row(c: Change) -> list[str]:
+    sign = {"create": "+", "update": "~", "delete": "-"}[c.op]
+    s = c.subject
+    if isinstance(s, Region):
+        if c.op == "update" and isinstance(c.old, Region):
+            what = _region_update(c.old, s)
+        else:
+            what = _region_text(s)
+        row = [sign, "region", s.id, "", "", what]
+    elif isinstance(s, Service):
+        what = "enable" if c.op == "update" else (f"id {s.id}" if s.id else "")
+        row = [sign, "service", "", f"{s.type}/{s.name}", "", what]
+    else:
+        assert isinstance(s, Endpoint)
+        if c.op == "update" and isinstance(c.old, Endpoint):
+            what = c.old.url if c.old.url == s.url else f"{c.old.url} -> {s.url}"
+            if not c.old.enabled:
+                what += " (enable)"
+            what += f"  [id {s.id}]"
+        else:
+            what = s.url + (f"  [id {s.id}]" if s.id else "")
+        row = [sign, "endpoint", s.region, f"{s.type}/{s.name}", s.interface, what]
+    if c.reason:
+        row[-1] += f"  ({c.reason})"
+    return row
+
+
+def _print_changes(title: str | None, changes: tuple[Change, ...]) -> None:
+    """Aligned plain columns: stable in logs and diffs, no trailing padding."""
+    if title:
+        click.echo(title)
+    rows = [_row(c) for c in changes]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)] if rows else []
+    for r in rows:
+        cells = [r[i].ljust(widths[i]) for i in range(len(widths)) if widths[i]] + [r[-1]]
+        click.echo("  " + "  ".join(cells).rstrip())
+
+
+def print_plan(p: Plan, where: str) -> None:
+    """The human form: what changes, what doesn't, what --prune would add, notes."""
+    click.echo(f"Catalog plan against {where}:")
+    if p.changes:
+        _print_changes(None, p.changes)
+    if p.not_pruned:
+        _print_changes("Not deleted without --prune:", p.not_pruned)
+    for note in p.notes:
+        click.echo(f"note: {note}")
+    click.echo(p.summary() if p.changes else f"No changes: Keystone matches the site. {p.summary()}")
+
+
+def _emit_plan(p: Plan, fmt: str, where: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"keystone": where, **p.to_dict()}, indent=2))
+    elif fmt == "yaml":
+        emit([{"keystone": where, **p.to_dict()}], "yaml")
+    elif fmt == "value":
+        for c in p.changes:
+            click.echo(" ".join(x for x in _row(c) if x))
+    else:
+        print_plan(p, where)
+
+
+@catalog.command("plan")
+@site_option
+@cloud_option
+@prune_option
+@format_option("table")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 1 on error, 2 with changes.")
+def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, detailed_exitcode: bool) -> None:
+    """Show what apply would change in Keystone's catalog (nothing is written)."""
+    p, ks = _make_plan(site, cloud, prune)
+    _emit_plan(p, fmt, _where(ks))
+    if detailed_exitcode and p.has_changes:
+        raise click.exceptions.Exit(2)
+
+
+def _where(ks: Any) -> str:
+    return f"{ks.auth_url} as {ks.user}"
+
+
+# ---- apply --------------------------------------------------------------------------------------
+
+
+@catalog.command("apply")
+@site_option
+@cloud_option
+@prune_option
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
+def apply_cmd(site: str, cloud: str | None, prune: bool, yes: bool) -> None:
+    """Make Keystone's catalog match the site: regions, services, endpoints (updates keep IDs)."""
+    from regionctl.catalog.apply import apply
+
+    p, ks = _make_plan(site, cloud, prune)
+    print_plan(p, _where(ks))
+    if not p.has_changes:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("not applying: stdin is not a terminal, so nobody can confirm; "
+                            "review 'regionctl catalog plan', then pass --yes")
+        click.confirm(f"Apply these {len(p.changes)} changes to Keystone at {ks.auth_url}?", abort=True)
+    with _progress(len(p.changes)) as report:
+        done = apply(p, ks, report)
+    click.echo(done.summary())
+
+
+class _progress:
+    """A rich progress bar on a terminal (stderr); nothing when piped."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                console=console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("applying", total=self.total)
+        return self.report
+
+    def report(self, change: Change | None, index: int, total: int) -> None:
+        if self.bar is None:
+            return
+        label = "done" if change is None else " ".join(x for x in _row(change)[:5] if x)
+        self.bar.update(self.task, completed=index, description=label[:60])
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# ---- show ---------------------------------------------------------------------------------------
+
+
+@catalog.command("show")
+@click.option("-s", "--site", "site", default=None, type=click.Path(),
+              help="The site to compare with (default: the current directory, if it holds site.yaml).")
+@cloud_option
+@format_option("table")
+def show_cmd(site: str | None, cloud: str | None, fmt: str) -> None:
+    """The live catalog as regions x service types, with drift against the site marked."""
+    from regionctl.catalog.drift import LEGEND, compare, drifted, matrix
+
+    if site is None and Path("site.yaml").is_file():
+        site = "."
+    desired = _load_desired(site) if site is not None else None
+    ks = _connect(cloud)
+    live = ks.read()
+    cells = compare(live, desired)
+    if fmt != "table":
+        emit([c.to_dict() for c in cells], fmt, ["region", "type", "name", "interface", "state", "url", "site_url"])
+        return
+    columns, rows = matrix(cells)
+    emit([dict(zip(columns, row)) for row in rows], "table", columns,
+         title=f"Keystone catalog at {ks.auth_url}" + (f" vs site {site}" if site is not None else ""))
+    if desired is not None:
+        click.echo(LEGEND if drifted(cells) else "No drift: Keystone matches the site.")
+
+
+# ---- import -------------------------------------------------------------------------------------
+
+
+@catalog.command("import")
+@click.option("--os-cloud", "clouds", multiple=True, metavar="NAME",
+              help="A cloud to import (repeatable: several clouds are merged into one site). "
+                   "Default: $OS_CLOUD, else the OS_* variables.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(), help="The new site directory.")
+def import_cmd(clouds: tuple[str, ...], output: str) -> None:
+    """Write a site (regions, parents, addresses, services, URL overrides) from live catalogs."""
+    from regionctl.catalog.importer import site_from_catalogs, write_site
+    from regionctl.site.checks import check_all
+    from regionctl.site.load import load
+
+    target = Path(output)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError(f"{output}: exists and is not an empty directory: import writes a new site")
+    sources = []
+    for cloud in clouds or (None,):
+        ks = _connect(cloud)
+        sources.append((f"cloud '{cloud}'" if cloud else ks.auth_url, ks.read()))
+    result = site_from_catalogs(sources)
+    write_site(target, result.files)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    for rel in sorted(result.files):
+        click.echo(f"  {output.rstrip('/')}/{rel}")
+    problems = [p for p in check_all(load(output)) if p.is_error]
+    for p in problems:
+        click.echo(str(p), err=True)
+    click.echo(f"imported {result.regions} region(s), {result.endpoints} endpoint(s) from {len(sources)} cloud(s); "
+               f"next: fill in the secrets, then 'regionctl catalog plan -s {output}'", err=True)
+    if problems:
+        raise UserError(f"the imported site has {len(problems)} error(s) (above): fix them in {output}")
+
+
+# ---- dev-keystone -------------------------------------------------------------------------------
+
+
+@click.command("dev-keystone")
+@click.option("-s", "--site", "site", default=None, type=click.Path(),
+              help="Bootstrap the site's identity region (default: the current directory's site, else RegionOne).")
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
+              help="Port on 127.0.0.1 (0: the previous one if free, else any free port).")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False),
+              help="Data directory (SQLite, keys, log; default ~/.local/state/regionctl/dev-keystone).")
+def dev_keystone(site: str | None, port: int, data: str | None) -> None:
+    """Run a real Keystone on 127.0.0.1 for trying regionctl out; prints how to use it; Ctrl-C stops it."""
+    from regionctl import devkeystone
+
+    if site is None and Path("site.yaml").is_file():
+        site = "."
+    region = devkeystone.DEFAULT_REGION
+    if site is not None:
+        region = _load_site(site).identity_region()
+    data_dir = Path(data) if data else _default_data_dir()
+    try:
+        code = devkeystone.run_foreground(data_dir, region=region, port=port)
+    except devkeystone.DevKeystoneError as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def _default_data_dir() -> Path:
+    import os
+
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "regionctl" / "dev-keystone"

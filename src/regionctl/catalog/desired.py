@@ -1,0 +1,53 @@
+"""The catalog the site asks for (pure): Site -> Catalog.
+
+Regions come parents first (Keystone refuses a parent that does not exist yet), services once
+each (they are global), endpoints for every region x service x interface, with the identity
+region's Keystone endpoints repeated in every region (a client looks identity up in its own).
+"""
+
+from __future__ import annotations
+
+from regionctl.catalog.model import Catalog, Endpoint, Region, Service, endpoint_sort_key
+from regionctl.site.endpoints import all_endpoints
+from regionctl.site.model import Site
+
+
+def regions_parents_first(site: Site) -> list[str]:
+    """Region names ordered so that every parent comes before its children (site order otherwise).
+
+    Unknown parents and cycles are validate's business; here they simply end the walk.
+    """
+    order: list[str] = []
+    placed: set[str] = set()
+
+    def place(name: str, path: tuple[str, ...]) -> None:
+        if name in placed or name in path:
+            return
+        parent = site.regions[name].parent
+        if parent is not None and parent in site.regions:
+            place(parent, path + (name,))
+        if name not in placed:
+            placed.add(name)
+            order.append(name)
+
+    for name in site.regions:
+        place(name, ())
+    return order
+
+
+def desired_catalog(site: Site) -> Catalog:
+    """What Keystone should hold for this site."""
+    order = regions_parents_first(site)
+    regions = tuple(
+        Region(name, site.regions[name].description or "", site.regions[name].parent) for name in order
+    )
+    rank = {name: i for i, name in enumerate(order)}
+    eps = all_endpoints(site)
+    endpoints = sorted(
+        (Endpoint(e.type, e.name, e.interface, e.region, e.url) for e in eps),
+        key=lambda e: (rank.get(e.region, len(rank)),) + endpoint_sort_key(e)[1:],
+    )
+    services: dict[tuple[str, str], Service] = {}
+    for e in endpoints:
+        services.setdefault((e.type, e.name), Service(e.type, e.name))
+    return Catalog(regions, tuple(sorted(services.values(), key=lambda s: s.key)), tuple(endpoints))
