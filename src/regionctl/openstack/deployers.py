@@ -1,0 +1,335 @@
+"""What the deployers expect, as data: kolla-ansible's variables and files, openstack-helm's charts.
+
+A new kolla-ansible or openstack-helm release is a change to these tables. Sources, read by hand:
+
+* kolla-ansible 22.2.0 (the PyPI wheel; tests/test_kolla.py reads the same package):
+  ``ansible/group_vars/all/*.yml`` (variables), ``etc_examples/kolla/passwords.yml`` (password
+  names), ``ansible/roles/<role>/tasks/config.yml`` (the ``merge_configs`` sources under
+  ``node_custom_config``), ``ansible/roles/<role>/templates/*.conf.j2`` (which option kolla's own
+  template fills from which password), ``doc/source/user/multi-regions.rst``.
+* openstack-helm at 0ee5adef (2026-08-20): ``<chart>/values.yaml`` (``endpoints.identity.auth``
+  blocks, ``labels``, ``pod.tolerations``), ``<chart>/templates/job-ks-user.yaml`` (the users a
+  chart creates), ``nova/templates/configmap-etc.yaml`` (``nova_compute_redactions``),
+  ``helm-toolkit/templates/endpoints/*`` (how an endpoint URL is built from ``host_fqdn_override``,
+  ``scheme``, ``port`` and ``path``), ``helm-toolkit/templates/utils/_daemonset_overrides.tpl``.
+* Genestack at ef5c6ef8: ``bin/install-<service>.sh`` (the ``-f`` order: base-helm-configs,
+  global_overrides, then every file in ``/etc/genestack/helm-configs/<service>/``),
+  ``docs/k8s-labels.md`` (the node labels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+# --------------------------------------------------------------------------------------------
+# kolla-ansible
+# --------------------------------------------------------------------------------------------
+
+#: regionctl service -> the kolla-ansible variable that turns it on or off (group_vars/all).
+KOLLA_ENABLE: dict[str, str] = {
+    "keystone": "enable_keystone",
+    "horizon": "enable_horizon",
+    "nova": "enable_nova",
+    "placement": "enable_placement",
+    "neutron": "enable_neutron",
+    "glance": "enable_glance",
+    "cinder": "enable_cinder",
+}
+
+#: regionctl service -> kolla's prefix of ``<prefix>_internal_fqdn`` / ``<prefix>_external_fqdn``,
+#: for sites whose address is a per-service host name template.
+KOLLA_FQDN_PREFIX: dict[str, str] = {
+    "keystone": "keystone",
+    "nova": "nova",
+    "placement": "placement",
+    "neutron": "neutron",
+    "glance": "glance",
+    "cinder": "cinder",
+}
+
+
+@dataclass(frozen=True)
+class KollaTemplate:
+    """The kolla role and template that write one of regionctl's INI files on a host."""
+
+    role: str
+    template: str
+
+
+#: regionctl conf key -> the kolla template producing that file (nova-compute runs in nova-cell).
+KOLLA_TEMPLATES: dict[str, KollaTemplate] = {
+    "nova": KollaTemplate("nova", "nova.conf.j2"),
+    "nova_compute": KollaTemplate("nova-cell", "nova.conf.j2"),
+    "placement": KollaTemplate("placement", "placement.conf.j2"),
+    "neutron": KollaTemplate("neutron", "neutron.conf.j2"),
+    "glance": KollaTemplate("glance", "glance-api.conf.j2"),
+    "cinder": KollaTemplate("cinder", "cinder.conf.j2"),
+    "keystone": KollaTemplate("keystone", "keystone.conf.j2"),
+}
+
+
+@dataclass(frozen=True)
+class KollaPath:
+    """A file under ``node_custom_config`` and who merges it.
+
+    ``role``'s ``tasks/config.yml`` lists ``{{ node_custom_config }}/<rel>`` among its
+    ``merge_configs`` sources; with ``container`` set, ``rel`` is the per-container form
+    ``<service>/{{ item.key }}.conf`` and ``container`` one of the role's services.
+    """
+
+    rel: str
+    role: str
+    container: str | None = None
+
+
+#: Merged into every service's file, first (kolla's multi-region guide puts its overrides here).
+KOLLA_GLOBAL = KollaPath("global.conf", "nova")
+
+#: regionctl service -> the file kolla merges into every container of that service.
+KOLLA_SERVICE_FILE: dict[str, KollaPath] = {
+    "nova": KollaPath("nova.conf", "nova"),
+    "placement": KollaPath("placement.conf", "placement"),
+    "neutron": KollaPath("neutron.conf", "neutron"),
+    "glance": KollaPath("glance.conf", "glance"),
+    "cinder": KollaPath("cinder.conf", "cinder"),
+    "keystone": KollaPath("keystone.conf", "keystone"),
+}
+
+#: The nova containers that read the controller's nova.conf (sections nova-compute must not get).
+KOLLA_NOVA_CONTROLLERS: tuple[KollaPath, ...] = (
+    KollaPath("nova/nova-api.conf", "nova", "nova-api"),
+    KollaPath("nova/nova-metadata.conf", "nova", "nova-metadata"),
+    KollaPath("nova/nova-scheduler.conf", "nova", "nova-scheduler"),
+    KollaPath("nova/nova-super-conductor.conf", "nova", "nova-super-conductor"),
+    KollaPath("nova/nova-conductor.conf", "nova-cell", "nova-conductor"),
+)
+
+#: nova-compute's own file: what nova-compute.conf holds beyond the shared nova.conf.
+KOLLA_NOVA_COMPUTE = KollaPath("nova/nova-compute.conf", "nova-cell", "nova-compute")
+
+#: Where the identity region's secrets keep the Keystone admin password. Every region needs it,
+#: whatever the deployer: each region registers its own endpoints in the shared Keystone as admin.
+ADMIN_SECRET: tuple[str, ...] = ("passwords", "keystone_admin")
+
+#: kolla's name for it.
+KOLLA_ADMIN_PASSWORD: tuple[str, tuple[str, ...]] = ("keystone_admin_password", ADMIN_SECRET)
+
+#: kolla password variable -> where a region's secrets.yaml keeps it.
+KOLLA_PASSWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("keystone_database_password", ("passwords", "databases", "keystone")),
+    ("nova_keystone_password", ("passwords", "service_users", "nova")),
+    ("nova_database_password", ("passwords", "databases", "nova")),
+    ("nova_api_database_password", ("passwords", "databases", "nova")),  # regionctl: nova's covers nova_api
+    ("placement_keystone_password", ("passwords", "service_users", "placement")),
+    ("placement_database_password", ("passwords", "databases", "placement")),
+    ("neutron_keystone_password", ("passwords", "service_users", "neutron")),
+    ("neutron_database_password", ("passwords", "databases", "neutron")),
+    ("glance_keystone_password", ("passwords", "service_users", "glance")),
+    ("glance_database_password", ("passwords", "databases", "glance")),
+    ("cinder_keystone_password", ("passwords", "service_users", "cinder")),
+    ("cinder_database_password", ("passwords", "databases", "cinder")),
+    ("rabbitmq_password", ("passwords", "messaging")),
+)
+
+#: Secret options a site writes into ``conf:`` that kolla keeps in passwords.yml under its own
+#: name: (conf key, section, option) -> kolla password variable.
+KOLLA_CONF_PASSWORDS: dict[tuple[str, str, str], str] = {
+    ("nova", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
+    ("nova_compute", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
+}
+
+
+def _template_secrets() -> dict[tuple[str, str, str], str]:
+    table: dict[tuple[str, str, str], str] = {}
+    for svc in ("nova", "placement", "neutron", "glance", "cinder"):
+        table[(svc, "keystone_authtoken", "password")] = f"{svc}_keystone_password"
+    for key in ("nova", "nova_compute"):
+        table[(key, "service_user", "password")] = "nova_keystone_password"
+        table[(key, "neutron", "password")] = "neutron_keystone_password"
+        table[(key, "placement", "password")] = "placement_keystone_password"
+        table[(key, "neutron", "metadata_proxy_shared_secret")] = "metadata_secret"
+        table[(key, "DEFAULT", "transport_url")] = "rabbitmq_password"
+    table[("nova", "database", "connection")] = "nova_database_password"
+    table[("nova", "api_database", "connection")] = "nova_api_database_password"
+    table[("placement", "placement_database", "connection")] = "placement_database_password"
+    for key in ("neutron", "glance", "cinder", "keystone"):
+        table[(key, "database", "connection")] = f"{key}_database_password"
+        table[(key, "DEFAULT", "transport_url")] = "rabbitmq_password"
+    table[("neutron", "nova", "password")] = "nova_keystone_password"
+    table[("neutron", "placement", "password")] = "placement_keystone_password"
+    table[("cinder", "nova", "password")] = "nova_keystone_password"
+    return table
+
+
+#: (conf key, section, option) -> the password kolla's own template writes that option from,
+#: directly or inside a URL. config/ leaves such an option out when its value is exactly what
+#: kolla would write, so the password lives in passwords.yml only.
+KOLLA_TEMPLATE_SECRETS: dict[tuple[str, str, str], str] = _template_secrets()
+
+# --------------------------------------------------------------------------------------------
+# openstack-helm (and Genestack)
+# --------------------------------------------------------------------------------------------
+
+#: Where Genestack keeps the base values of each chart, and the base file's name.
+GENESTACK_BASE_DIR = "/opt/genestack/base-helm-configs"
+
+
+def genestack_base_file(service: str) -> str:
+    return f"{service}/{service}-helm-overrides.yaml"
+
+
+@dataclass(frozen=True)
+class HelmUser:
+    """One ``endpoints.identity.auth.<name>`` block of a chart.
+
+    ``acts_as`` is the (conf key, section) of regionctl's wiring that logs in as this user; the
+    block then takes that section's username, project, domains and password, so the chart's
+    ks-user job manages the very user the service's configuration uses. ``admin`` takes the
+    shared Keystone's admin password. The others only get the region.
+    """
+
+    name: str
+    acts_as: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """An openstack-helm chart as regionctl fills it.
+
+    ``components``: (path under ``labels``, placement) for each node selector the chart has;
+    placement is a key of :data:`PLACEMENT_LABELS`. ``tolerations``: the key under
+    ``pod.tolerations``.
+    """
+
+    chart: str
+    users: tuple[HelmUser, ...]
+    components: tuple[tuple[str, str], ...]
+    tolerations: str
+
+
+def _users(*names: str, acts: dict[str, tuple[str, str]] | None = None) -> tuple[HelmUser, ...]:
+    acts = acts or {}
+    return tuple(HelmUser(n, acts.get(n)) for n in names)
+
+
+def _ctl(*paths: str) -> tuple[tuple[str, str], ...]:
+    return tuple((p, "control") for p in paths)
+
+
+#: regionctl service -> its chart. Users and components are the charts' own, from values.yaml.
+HELM_CHARTS: dict[str, HelmChart] = {
+    "keystone": HelmChart("keystone", _users("admin", "test"), _ctl("api", "job", "test"), "keystone"),
+    "horizon": HelmChart("horizon", _users("admin"), _ctl("dashboard", "job", "test"), "horizon"),
+    "nova": HelmChart(
+        "nova",
+        _users("admin", "nova", "service", "neutron", "ironic", "placement", "cinder", "test",
+               acts={"nova": ("nova", "keystone_authtoken"), "service": ("nova", "service_user"),
+                     "neutron": ("nova", "neutron"), "placement": ("nova", "placement")}),
+        (("agent.compute", "hypervisor"), ("agent.compute_ironic", "hypervisor"))
+        + _ctl("api_metadata", "conductor", "job", "novncproxy", "osapi", "scheduler", "serialproxy",
+               "spiceproxy", "test"),
+        "nova",
+    ),
+    "placement": HelmChart("placement", _users("admin", "placement", acts={"placement": ("placement", "keystone_authtoken")}),
+                           _ctl("api", "job"), "placement"),
+    "neutron": HelmChart(
+        "neutron",
+        _users("admin", "neutron", "nova", "placement", "designate", "ironic", "test",
+               acts={"neutron": ("neutron", "keystone_authtoken"), "nova": ("neutron", "nova"),
+                     "placement": ("neutron", "placement")}),
+        (("agent.dhcp", "network"), ("agent.l3", "network"), ("agent.metadata", "network"),
+         ("agent.l2gw", "network"), ("agent.ovn_vpn", "network"), ("netns_cleanup_cron", "network"),
+         ("ovs", "openvswitch"), ("bagpipe_bgp", "hypervisor"), ("bgp_dragent", "hypervisor"))
+        + _ctl("job", "server", "rpc_server", "ironic_agent", "test"),
+        "neutron",
+    ),
+    "glance": HelmChart("glance", _users("admin", "glance", "test", acts={"glance": ("glance", "keystone_authtoken")}),
+                        _ctl("api", "job", "test"), "glance"),
+    "cinder": HelmChart(
+        "cinder",
+        _users("admin", "cinder", "glance", "nova", "swift", "service", "test",
+               acts={"cinder": ("cinder", "keystone_authtoken"), "nova": ("cinder", "nova")}),
+        _ctl("api", "backup", "job", "scheduler", "test", "volume"),
+        "cinder",
+    ),
+}
+
+#: The keystoneauth options of a wiring section an auth block takes (password goes to secrets).
+HELM_AUTH_FIELDS: tuple[str, ...] = ("username", "password", "project_name", "user_domain_name", "project_domain_name")
+
+#: The nova chart has one nova.conf; its nova-compute.conf is nova.conf minus the sections listed
+#: in ``conf.nova_compute_redactions``. What regionctl's ``conf.nova_compute`` adds for compute
+#: nodes only goes into a label override of the compute DaemonSet, ``conf.overrides.<this>``
+#: (helm-toolkit's daemonset_overrides: chart name + "_" + daemonset name).
+NOVA_COMPUTE_DAEMONSET = "nova_compute"
+
+#: The chart default tolerations (every chart's ``pod.tolerations.<chart>.tolerations``); Helm
+#: replaces lists whole, so regionctl's list repeats them.
+HELM_DEFAULT_TOLERATIONS: tuple[dict[str, str], ...] = (
+    {"key": "node-role.kubernetes.io/master", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"},
+)
+
+# --------------------------------------------------------------------------------------------
+# Node placement (seed 002): roles -> labels and taints
+# --------------------------------------------------------------------------------------------
+
+#: placement -> the node label (key, value) a chart component selects (openstack-helm/Genestack).
+PLACEMENT_LABELS: dict[str, tuple[str, str]] = {
+    "control": ("openstack-control-plane", "enabled"),
+    "hypervisor": ("openstack-compute-node", "enabled"),
+    "network": ("openstack-network-node", "enabled"),
+    "openvswitch": ("openvswitch", "enabled"),
+}
+
+#: Where a placement goes when no node of the region has it (neutron's agents without network nodes).
+PLACEMENT_FALLBACK: dict[str, str] = {"network": "control"}
+
+#: node role -> the placements it provides (Open vSwitch runs wherever instances or routers do).
+ROLE_PLACEMENTS: dict[str, tuple[str, ...]] = {
+    "control": ("control",),
+    "hypervisor": ("hypervisor", "openvswitch"),
+    "network": ("network", "openvswitch"),
+}
+
+#: node role -> its NoSchedule taint (key, value). Seed 002: hypervisors and network nodes are
+#: exclusive; only pods that tolerate the taint run there. A node that is also a control node
+#: is not exclusive and gets no taint (else the database and message queue could not run on it).
+ROLE_TAINTS: dict[str, tuple[str, str]] = {
+    "hypervisor": ("openstack-compute-node", "enabled"),
+    "network": ("openstack-network-node", "enabled"),
+}
+TAINT_EFFECT = "NoSchedule"
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str = TAINT_EFFECT
+
+    def toleration(self) -> dict[str, str]:
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}"
+
+
+def node_labels(roles: Iterable[str]) -> dict[str, str]:
+    """The labels a node with ``roles`` carries, sorted by key."""
+    labels = {}
+    for role in roles:
+        for placement in ROLE_PLACEMENTS.get(role, ()):
+            key, value = PLACEMENT_LABELS[placement]
+            labels[key] = value
+    return dict(sorted(labels.items()))
+
+
+def node_taints(roles: Iterable[str]) -> list[Taint]:
+    """The taints of a node with ``roles``: none for a node that is also a control node."""
+    roles = list(roles)
+    if "control" in roles:
+        return []
+    taints = {ROLE_TAINTS[r] for r in roles if r in ROLE_TAINTS}
+    return [Taint(k, v) for k, v in sorted(taints)]

@@ -1,0 +1,380 @@
+"""The openstack-helm renderer: per region and chart, a values override in Genestack's layout (pure).
+
+``OUT/<region>/helm-configs/<service>/<region>-<service>-helm-overrides.yaml`` holds everything
+that is not sensitive; ``<region>-<service>-helm-secrets.yaml`` beside it holds the rest at the
+same paths (seed 002: a region's sensitive values live with the region, secured apart). Passed
+as ``-f overrides -f secrets`` they merge back into one tree.
+
+What a chart gets, lowest precedence first (the site's own values win, as everywhere):
+
+* derived: ``endpoints.identity`` pointing at the shared Keystone, ``region_name`` in every
+  ``endpoints.identity.auth.<user>`` block the chart has (the users regionctl's wiring logs in
+  as also get that user's name, project, domains and password), node selectors and tolerations
+  from the region's nodes, the region wherever else the chart takes one;
+* the site's values for the service (``endpoints``, ``pod``, ``manifests``, non-INI ``conf``
+  keys, ...), with ``null`` kept so Helm deletes the chart default too;
+* ``conf.<file>``: exactly the trees the plain renderer writes as INI, derived wiring included.
+  Secrets are pre-escaped (``$`` -> ``$$``) because the chart writes them into INI verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from regionctl.errors import UserError
+from regionctl.openstack.deployers import (
+    ADMIN_SECRET,
+    HELM_AUTH_FIELDS,
+    HELM_CHARTS,
+    HELM_DEFAULT_TOLERATIONS,
+    NOVA_COMPUTE_DAEMONSET,
+    PLACEMENT_FALLBACK,
+    PLACEMENT_LABELS,
+    ROLE_PLACEMENTS,
+    HelmChart,
+    Taint,
+    node_taints,
+)
+from regionctl.openstack.services import SERVICES
+from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY
+from regionctl.render.plain import RenderedFile
+from regionctl.render.values import ConfFile, RegionValues
+from regionctl.site import layout
+from regionctl.site.endpoints import all_endpoints
+from regionctl.site.load import LoadedSite
+from regionctl.site.merge import merge
+from regionctl.site.model import Site
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup, plain, walk
+from regionctl.site.secrets import is_secret
+
+HELM_DIR = "helm-configs"
+COMPUTE_KEY = "nova_compute"  # regionctl's conf key for nova-compute.conf; no chart has it
+#: Every INI file's conf key: a chart gets its own from the rendered files, never another's.
+INI_KEYS = frozenset(key for svc in SERVICES.values() for key, _ in svc.conf_files)
+
+
+def overrides_rel(region: str, service: str) -> str:
+    """Genestack's name for a region's override file of a chart."""
+    return f"{region}/{HELM_DIR}/{service}/{region}-{service}-helm-overrides.yaml"
+
+
+def secrets_rel(region: str, service: str) -> str:
+    return f"{region}/{HELM_DIR}/{service}/{region}-{service}-helm-secrets.yaml"
+
+
+def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile]:
+    assert loaded.site is not None
+    region = values.region
+    out: list[RenderedFile] = []
+    for service in loaded.site.regions[region].services:
+        chart = HELM_CHARTS.get(service)
+        if chart is None:
+            continue
+        public, secret = split_secrets(chart_values(loaded, values, service))
+        head = (f"# Rendered by regionctl from {loaded.site_file}; edit the site, not this file.\n"
+                f"# openstack-helm values of the {chart.chart} chart in region {region}.\n")
+        out.append(RenderedFile(overrides_rel(region, service), head + (
+            f"# Sensitive values are in {region}-{service}-helm-secrets.yaml beside it; pass both, this one\n"
+            f"# first: regionctl helm-args -r {region} {service}\n") + to_yaml(sorted_keys(plain(public))), False))
+        out.append(RenderedFile(secrets_rel(region, service), head + (
+            "# Sensitive values only (mode 0600): keep this file out of version control.\n") + to_yaml(sorted_keys(plain(secret))),
+            True))
+    return sorted(out, key=lambda f: f.rel)
+
+
+# -- the values of one chart ------------------------------------------------------------------
+
+def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree:
+    """The whole values tree of ``service``'s chart in ``values.region`` (with provenance)."""
+    chart = HELM_CHARTS[service]
+    files = {c.conf_key: c for c in values.files.values() if c.service == service}
+    derived: Tree = Branch()
+    _identity(derived, loaded, values.region, chart, files)
+    _placement(derived, loaded, values.region, chart)
+    if service == "horizon":
+        o = _region_origin(loaded, values.region)
+        _put(derived, ("conf", "horizon", "local_settings", "config", "default_service_regions"),
+             Value([{"service": "*", "region": values.region}], o))
+    if service == "nova":
+        _put(derived, ("conf", "nova_compute_redactions"),
+             Value(sorted(NOVA_CONTROLLER_ONLY), _region_origin(loaded, values.region)))
+    merged_svc = values.services.get(service)
+    site_tree: Tree = Branch()
+    deleted: dict[tuple[str, ...], Value] = {}
+    if merged_svc is not None:
+        for key, node in merged_svc.tree.items():
+            if key == "passwords":
+                continue  # regionctl's own secrets map: it feeds the auth blocks, not Helm
+            if key == "conf" and isinstance(node, dict):
+                node = Branch({k: v for k, v in node.items() if k not in INI_KEYS})
+            site_tree[key] = node
+        deleted = {p: v for p, v in merged_svc.deleted.items() if not _handled_elsewhere(p)}
+    tree = merge([derived, site_tree]).tree
+    for key, conf in sorted(files.items()):
+        if key != COMPUTE_KEY:
+            _put(tree, ("conf", key), ini_ready(conf.merged.tree))
+            deleted.update({("conf", key) + p: v for p, v in conf.merged.deleted.items()})
+    for path, gone in sorted(deleted.items()):  # a null the site wrote: Helm deletes the chart's default too
+        _put(tree, path, Value(None, gone.origin))
+    if service == "nova" and "nova" in files and COMPUTE_KEY in files:
+        _compute_overrides(tree, loaded, values.region, files["nova"], files[COMPUTE_KEY])
+    return tree
+
+
+def _handled_elsewhere(path: tuple[str, ...]) -> bool:
+    """regionctl's passwords map, and the INI files (a chart's own are taken per file; the site's
+    secrets file holds every service's, which other charts must not get)."""
+    return path[0] == "passwords" or (path[0] == "conf" and len(path) > 1 and path[1] in INI_KEYS)
+
+
+def ini_ready(sections: Tree) -> Tree:
+    """A conf tree as the chart must hold it: secret strings with ``$`` doubled, like render_ini."""
+    out: Tree = Branch()
+    for name, options in sections.items():
+        if not isinstance(options, dict):
+            out[name] = options
+            continue
+        sec: Tree = Branch()
+        for key, node in options.items():
+            if isinstance(node, Value) and node.origin.is_secret and isinstance(node.value, str):
+                node = Value(node.value.replace("$", "$$"), node.origin, node.overridden)
+            sec[key] = node
+        out[name] = sec
+    return out
+
+
+def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, files: dict[str, ConfFile]) -> None:
+    """``endpoints.identity``: the shared Keystone's URLs in openstack-helm's endpoint schema."""
+    assert loaded.site is not None
+    site = loaded.site
+    home = site.identity_region()
+    ko = Origin(loaded.site_file, loaded.line("regions", home, "services", "keystone"), Layer.DERIVED)
+    base = ("endpoints", "identity")
+    for iface, url in sorted(keystone_urls(site).items()):
+        parts = urlsplit(url)
+        hostport = parts.netloc.rsplit("@", 1)[-1]
+        port = parts.port
+        host = hostport[: hostport.rfind(":")] if port is not None else hostport
+        _put(derived, base + ("host_fqdn_override", iface, "host"), Value(host, ko))
+        _put(derived, base + ("scheme", iface), Value(parts.scheme, ko))
+        _put(derived, base + ("port", "api", iface), Value(port or (443 if parts.scheme == "https" else 80), ko))
+        _put(derived, base + ("path", iface), Value(parts.path or "/", ko))
+    ro = _region_origin(loaded, region)
+    admin = lookup(loaded.layers.get(layout.secrets_file(home).rel, Branch()), ADMIN_SECRET)
+    for user in chart.users:
+        block = base + ("auth", user.name)
+        _put(derived, block + ("region_name",), Value(region, ro))
+        if user.name == "admin" and isinstance(admin, Value) and admin.value not in (None, ""):
+            _put(derived, block + ("password",), admin)
+        if user.acts_as is None:
+            continue
+        conf = files.get(user.acts_as[0])
+        section = conf.merged.tree.get(user.acts_as[1]) if conf else None
+        if not isinstance(section, dict):
+            continue
+        for field in HELM_AUTH_FIELDS:
+            node = section.get(field)
+            if isinstance(node, Value) and node.value is not None:
+                _put(derived, block + (field,), node)
+
+
+def keystone_urls(site: Site) -> dict[str, str]:
+    """The shared Keystone's URL per interface, as its own region registers them."""
+    home = site.identity_region()
+    return {e.interface: e.url for e in all_endpoints(site) if e.type == "identity" and e.region == home}
+
+
+def _placement(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart) -> None:
+    """Node selectors for every component, and the tolerations its nodes' taints ask for."""
+    assert loaded.site is not None
+    nodes = loaded.site.regions[region].nodes
+    if not nodes:
+        return
+    line = loaded.line("regions", region, "nodes")
+    origin = Origin(loaded.site_file, line, Layer.DERIVED)
+    provides = {p for n in nodes for r in n.roles for p in ROLE_PLACEMENTS.get(r, ())}
+    taints: set[Taint] = set()
+    for path, placement in chart.components:
+        chosen = placement if placement in provides else PLACEMENT_FALLBACK.get(placement, placement)
+        if chosen not in provides:
+            roles = " or ".join(r for r, ps in ROLE_PLACEMENTS.items() if chosen in ps)
+            raise UserError(f"{loaded.site_file}:{line}: region '{region}' has no node with role {roles}, so the "
+                            f"{chart.chart} chart's labels.{path} pods could run nowhere: give a node that role")
+        key, value = PLACEMENT_LABELS[chosen]
+        where = ("labels",) + tuple(path.split("."))
+        _put(derived, where + ("node_selector_key",), Value(key, origin))
+        _put(derived, where + ("node_selector_value",), Value(value, origin))
+        for n in nodes:
+            if any(chosen in ROLE_PLACEMENTS.get(r, ()) for r in n.roles):
+                taints.update(node_taints(n.roles))
+    if taints:
+        tolerations = [dict(t) for t in HELM_DEFAULT_TOLERATIONS] + [t.toleration() for t in sorted(taints, key=str)]
+        _put(derived, ("pod", "tolerations", chart.tolerations, "enabled"), Value(True, origin))
+        _put(derived, ("pod", "tolerations", chart.tolerations, "tolerations"), Value(tolerations, origin))
+
+
+def _compute_overrides(tree: Tree, loaded: LoadedSite, region: str, nova: ConfFile, compute: ConfFile) -> None:
+    """What nova-compute.conf holds beyond the chart's nova.conf-minus-redactions.
+
+    The nova chart has no compute-only conf; helm-toolkit's DaemonSet label overrides give every
+    node with the compute label its own config, so that is where ``conf.nova_compute`` goes.
+    """
+    redactions = lookup(tree, ("conf", "nova_compute_redactions"))
+    omitted = set(redactions.value or []) if isinstance(redactions, Value) else set()
+    shared: dict[str, Tree] = {s: o for s, o in ini_ready(nova.merged.tree).items()
+                               if s not in omitted and isinstance(o, dict)}
+    target = ini_ready(compute.merged.tree)
+    diff: Tree = Branch()
+    for section in target:
+        for option, node in section_of(target, section).items():
+            have = shared.get(section, {}).get(option)
+            if have is None or _bare(have) != _bare(node):
+                into = diff.setdefault(section, Branch())
+                assert isinstance(into, dict)
+                into[option] = node
+    for section, options in shared.items():
+        for option in options:
+            if option not in section_of(target, section):
+                gone = compute.merged.deleted.get((section, option))
+                where = f"{gone.origin}: " if gone is not None else ""
+                raise UserError(f"{where}conf.nova_compute removes [{section}] {option} for compute nodes only, which "
+                                "openstack-helm's nova chart cannot do (its nova-compute.conf is nova.conf minus whole "
+                                f"sections): remove it in conf.nova, or render region '{region}' with --format plain")
+    if not diff:
+        return
+    key, value = PLACEMENT_LABELS["hypervisor"]
+    sel = lookup(tree, ("labels", "agent", "compute"))
+    if isinstance(sel, dict):
+        k, v = sel.get("node_selector_key"), sel.get("node_selector_value")
+        key = str(k.value) if isinstance(k, Value) else key
+        value = str(v.value) if isinstance(v, Value) else value
+    secret = any(is_secret(("conf", "nova") + p, v) for p, v in walk(diff))
+    first = next(iter(v for _, v in walk(diff)))
+    origin = Origin(first.origin.file, first.origin.line, Layer.SECRET if secret else first.origin.layer)
+    entry = {"label": {"key": key, "values": [value]}, "conf": {"nova": plain(diff)}}
+    _put(tree, ("conf", "overrides", NOVA_COMPUTE_DAEMONSET, "labels"), Value([entry], origin))
+
+
+def section_of(tree: Tree, name: str) -> Tree:
+    """A section of a conf tree, or an empty one where there is none (or it is malformed)."""
+    node = tree.get(name)
+    return node if isinstance(node, dict) else Branch()
+
+
+def _bare(node: Tree | Value) -> Any:
+    return plain(node) if isinstance(node, dict) else node.value
+
+
+def _region_origin(loaded: LoadedSite, region: str) -> Origin:
+    return Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED)
+
+
+def _put(tree: Tree, path: tuple[str, ...], node: Tree | Value) -> None:
+    for key in path[:-1]:
+        nxt = tree.get(key)
+        if not isinstance(nxt, dict):
+            nxt = Branch()
+            tree[key] = nxt
+        tree = nxt
+    tree[path[-1]] = node
+
+
+def sensitive(path: tuple[str, ...], value: Value) -> bool:
+    """regionctl's secret rule, except that a flag (``send_service_user_token: true``) is no secret."""
+    if isinstance(value.value, bool) and not value.origin.is_secret:
+        return False
+    return is_secret(path, value)
+
+
+def split_secrets(tree: Tree, path: tuple[str, ...] = ()) -> tuple[Tree, Tree]:
+    """(not sensitive, sensitive): every leaf goes to one side at its own path; nulls stay public."""
+    public: Tree = Branch()
+    secret: Tree = Branch()
+    for key, node in tree.items():
+        here = path + (key,)
+        if isinstance(node, dict):
+            a, b = split_secrets(node, here)
+            if a or not b:
+                public[key] = a
+            if b:
+                secret[key] = b
+        elif node.value is not None and sensitive(here, node):
+            secret[key] = node
+        else:
+            public[key] = node
+    return public, secret
+
+
+# -- YAML that Helm (YAML 1.1) and Ansible read back as written --------------------------------
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def yaml_key(key: Any) -> str:
+    text = str(key)
+    if _PLAIN_KEY.match(text) and text.lower() not in _YAML11_WORDS:
+        return text
+    return json.dumps(text)
+
+
+def yaml_scalar(value: Any) -> str:
+    """Strings always double-quoted: ``yes``, ``on``, ``0755`` or ``1e3`` stay strings in YAML 1.1."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, (list, tuple)):
+        return "[]"
+    return json.dumps(str(value))
+
+
+def _lines(node: Any, pad: str) -> list[str]:
+    out: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, (dict, list, tuple)) and value:
+                out.append(f"{pad}{yaml_key(key)}:")
+                out += _lines(value, pad + "  ")
+            else:
+                out.append(f"{pad}{yaml_key(key)}: {yaml_scalar(value)}")
+    else:
+        for item in node:
+            if isinstance(item, (dict, list, tuple)) and item:
+                sub = _lines(item, pad + "  ")
+                out.append(f"{pad}- {sub[0][len(pad) + 2:]}")
+                out += sub[1:]
+            else:
+                out.append(f"{pad}- {yaml_scalar(item)}")
+    return out
+
+
+def sorted_keys(data: Any) -> Any:
+    """Maps with their keys sorted, at every depth (lists keep their order): same site, same bytes."""
+    if isinstance(data, dict):
+        return {k: sorted_keys(data[k]) for k in sorted(data, key=str)}
+    if isinstance(data, list):
+        return [sorted_keys(v) for v in data]
+    return data
+
+
+def to_yaml(data: dict[str, Any] | list[Any]) -> str:
+    """Block YAML, keys in the order given; an empty document is ``{}``."""
+    if not data:
+        return yaml_scalar(data) + "\n"
+    return "\n".join(_lines(data, "")) + "\n"
+
+

@@ -1,0 +1,307 @@
+"""The kolla-ansible renderer: one kolla configuration directory per region (pure).
+
+``OUT/<region>/`` is what ``kolla-ansible --configdir`` reads (seed 003: kolla runs once per
+region with ``openstack_region_name`` set):
+
+* ``globals.yml``: the region's name, every region's name on the identity region (kolla's
+  Keystone creates them), which services run, the shared Keystone's URLs, the region's VIPs or
+  host names, its database. Only variables kolla-ansible defines (tests check the package).
+* ``config/``: ``node_custom_config``, merged by kolla over its own templates. Each service's
+  options go in ``config/<service>.conf``; nova's are split the way kolla merges them: what
+  every nova container shares in ``config/nova.conf``, the controller-only sections in
+  ``config/nova/<container>.conf``, what only compute nodes get in ``config/nova/nova-compute.conf``.
+  A secret option kolla's own template writes from passwords.yml is left out (kolla writes the
+  same value); any other secret stays and makes that file 0600.
+* ``passwords.yml``: the region's secrets under kolla's names (0600). It is partial: merge it
+  into a full one with ``kolla-mergepwd`` (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from regionctl.openstack.deployers import (
+    KOLLA_ADMIN_PASSWORD,
+    KOLLA_CONF_PASSWORDS,
+    KOLLA_ENABLE,
+    KOLLA_FQDN_PREFIX,
+    KOLLA_GLOBAL,
+    KOLLA_NOVA_COMPUTE,
+    KOLLA_NOVA_CONTROLLERS,
+    KOLLA_PASSWORDS,
+    KOLLA_SERVICE_FILE,
+    KOLLA_TEMPLATE_SECRETS,
+)
+from regionctl.openstack.services import SERVICES
+from regionctl.render.helm import keystone_urls, section_of, sensitive, to_yaml
+from regionctl.render.ini import HEADER, render_ini
+from regionctl.render.plain import RenderedFile
+from regionctl.render.values import ConfFile, RegionValues
+from regionctl.site import layout
+from regionctl.site.endpoints import all_endpoints
+from regionctl.site.load import LoadedSite
+from regionctl.site.provenance import Branch, Tree, Value, lookup, plain, walk
+
+CONFIG_DIR = "config"
+Passwords = dict[str, Value]
+
+
+def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile]:
+    assert loaded.site is not None
+    name = values.region
+    passwords = kolla_passwords(loaded, values)
+    out = [
+        RenderedFile(f"{name}/globals.yml", globals_yml(loaded, name), False),
+        RenderedFile(f"{name}/passwords.yml", passwords_yml(loaded, name, passwords), True),
+    ]
+    out += config_files(loaded, values, passwords)
+    return sorted(out, key=lambda f: f.rel)
+
+
+# -- passwords.yml ----------------------------------------------------------------------------
+
+def kolla_passwords(loaded: LoadedSite, values: RegionValues) -> Passwords:
+    """kolla password variable -> the secret, from the region's secrets (admin: the identity region's)."""
+    assert loaded.site is not None
+    secrets = loaded.layers.get(layout.secrets_file(values.region).rel, Branch())
+    home = loaded.layers.get(layout.secrets_file(loaded.site.identity_region()).rel, Branch())
+    found: Passwords = {}
+    for var, path, tree in [(KOLLA_ADMIN_PASSWORD[0], KOLLA_ADMIN_PASSWORD[1], home)] + \
+            [(v, p, secrets) for v, p in KOLLA_PASSWORDS]:
+        node = lookup(tree, path)
+        if isinstance(node, Value) and node.value not in (None, ""):
+            found[var] = node
+    files = {c.conf_key: c for c in values.files.values()}
+    for (key, section, option), var in KOLLA_CONF_PASSWORDS.items():
+        node = lookup(files[key].merged.tree, (section, option)) if key in files else None
+        if isinstance(node, Value) and node.value not in (None, "") and var not in found \
+                and sensitive(("conf", key, section, option), node):
+            found[var] = node
+    return found
+
+
+def passwords_yml(loaded: LoadedSite, region: str, passwords: Passwords) -> str:
+    head = HEADER.format(site=loaded.site_file) + (
+        f"# kolla-ansible passwords of region {region}, from its secrets file (keystone_admin_password\n"
+        "# from the identity region's). Partial on purpose: merge it over a full kolla-genpwd file with\n"
+        "# kolla-mergepwd --old THIS --new FULL --final FULL (docs/deploy.md).\n")
+    return head + to_yaml({var: str(passwords[var].value) for var in sorted(passwords)})
+
+
+# -- globals.yml --------------------------------------------------------------------------------
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _var(lines: list[str], name: str, value: Any) -> None:
+    lines.append(to_yaml({name: value}).rstrip("\n"))
+
+
+def globals_yml(loaded: LoadedSite, name: str) -> str:
+    assert loaded.site is not None
+    site = loaded.site
+    region = site.regions[name]
+    home = site.identity_region()
+    lines = [HEADER.format(site=loaded.site_file).rstrip("\n"),
+             f"# kolla-ansible variables of region {name}: kolla-ansible deploy --configdir <this directory>.",
+             ""]
+    _var(lines, "openstack_region_name", name)
+    if name == home:
+        lines.append("# Every region of the site: this region's Keystone creates each one and its identity")
+        lines.append("# endpoints. After adding a region, run this region again (or: regionctl catalog apply).")
+        _var(lines, "multiple_regions_names", [home] + [r for r in site.regions if r != home])
+    lines += ["", "# What this region runs (site.yaml regions." + name + ".services)."]
+    for service, var in KOLLA_ENABLE.items():
+        _var(lines, var, region.runs(service))
+    urls = keystone_urls(site)
+    lines += ["", f"# The shared Keystone, in region {home}: every service of every region uses it."]
+    for iface, var in (("internal", "keystone_internal_url"), ("public", "keystone_public_url")):
+        url = urls.get(iface) or urls.get("public")
+        if url:
+            _var(lines, var, _without_version(url))
+    lines += ["", f"# Addresses (site.yaml regions.{name}.addresses)."]
+    lines += _address_lines(loaded, name)
+    lines += _infra_lines(loaded, name)
+    return "\n".join(lines) + "\n"
+
+
+def _without_version(url: str) -> str:
+    """kolla's keystone_*_url carry no /v3: its templates and Keystone's bootstrap add none."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/v3"):
+        path = path[:-3]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _address_lines(loaded: LoadedSite, name: str) -> list[str]:
+    assert loaded.site is not None
+    region = loaded.site.regions[name]
+    a = region.addresses
+    if a is None:
+        return ["# none in site.yaml: set kolla_internal_vip_address here by hand."]
+    lines: list[str] = []
+    for iface, address, prefix, tls in (("internal", a.internal or a.public, "kolla_internal", "kolla_enable_tls_internal"),
+                                        ("public", a.public, "kolla_external", "kolla_enable_tls_external")):
+        if "{" in address:
+            lines += _template_lines(loaded, name, iface, address, prefix)
+            _var(lines, tls, address.split("://", 1)[0] == "https" if "://" in address else False)
+            continue
+        parts = urlsplit(address if "://" in address else "http://" + address)
+        host = parts.hostname or address
+        if _is_ip(host):
+            _var(lines, f"{prefix}_vip_address", host)
+        else:
+            lines.append(f"# {prefix}_vip_address: the address {host} resolves to (site.yaml names only the host).")
+            _var(lines, f"{prefix}_fqdn", host)
+        _var(lines, tls, parts.scheme == "https")
+    return lines
+
+
+def _template_lines(loaded: LoadedSite, name: str, iface: str, template: str, prefix: str) -> list[str]:
+    """Per-service host names (``https://{name}.api.example.com``): kolla's ``<service>_*_fqdn``."""
+    assert loaded.site is not None
+    side = "internal" if iface == "internal" else "external"
+    lines = [f"# {prefix}_vip_address: set by hand; each service has its own host name ({template})."]
+    endpoints = [e for e in all_endpoints(loaded.site) if e.region == name and e.interface == iface and not e.shared]
+    for service in loaded.site.regions[name].services:
+        fqdn_prefix = KOLLA_FQDN_PREFIX.get(service)
+        url = next((e.url for e in endpoints if e.service == service), None)
+        if fqdn_prefix and url:
+            _var(lines, f"{fqdn_prefix}_{side}_fqdn", urlsplit(url).hostname)
+    if iface == "public":
+        parts = urlsplit(template.replace("{", "").replace("}", "") if "://" in template else "http://" + template)
+        if parts.port is None:
+            lines.append("# One public frontend on the default port, routed by host name, as the site's URLs are.")
+            _var(lines, "haproxy_single_external_frontend", True)
+    else:
+        lines.append("# kolla's internal endpoints keep the services' own ports; the site's have none: register")
+        lines.append("# the site's with 'regionctl catalog apply'.")
+    return lines
+
+
+def _infra_lines(loaded: LoadedSite, name: str) -> list[str]:
+    assert loaded.site is not None
+    infra = loaded.site.regions[name].infra
+    if infra is None:
+        return []
+    lines: list[str] = []
+    if infra.database:
+        host, port = infra.database, None
+        if infra.database.count(":") == 1 and infra.database.rsplit(":", 1)[1].isdigit():
+            host, port = infra.database.rsplit(":", 1)
+        lines += ["", f"# The region's database (site.yaml regions.{name}.infra.database)."]
+        _var(lines, "database_address", host)
+        if port:
+            _var(lines, "database_port", port)
+    others = [f"{what} {', '.join(hosts)}" for what, hosts in (("RabbitMQ", infra.messaging), ("memcached", infra.memcached))
+              if hosts]
+    if others:
+        lines += ["", f"# kolla takes these from the inventory's [rabbitmq] and [memcached] groups; the site says: "
+                      f"{'; '.join(others)}."]
+    return lines
+
+
+# -- config/ (node_custom_config) ---------------------------------------------------------------
+
+def _password_in(value: str, password: str) -> bool:
+    """``value`` is ``password``, or a URL whose every ``user:password@`` is that password."""
+    if value == password:
+        return True
+    if "://" not in value:
+        return False
+    netloc = value.split("://", 1)[1].split("/", 1)[0]
+    found = [item.rpartition("@")[0].partition(":")[2] for item in netloc.split(",") if "@" in item]
+    return bool(found) and all(unquote(p) == password for p in found)
+
+
+def kolla_tree(conf: ConfFile, passwords: Passwords) -> Tree:
+    """A file's sections minus the secrets kolla's template writes itself from passwords.yml."""
+    out: Tree = Branch()
+    for section, options in conf.merged.tree.items():
+        if not isinstance(options, dict):
+            continue
+        kept: Tree = Branch()
+        for option, node in options.items():
+            var = KOLLA_TEMPLATE_SECRETS.get((conf.conf_key, section, option))
+            if var in passwords and isinstance(node, Value) and isinstance(node.value, str) \
+                    and _password_in(node.value, str(passwords[var].value)):
+                continue
+            kept[option] = node
+        if kept or not options:
+            out[section] = kept
+    return out
+
+
+def _bare(node: Tree | Value) -> Any:
+    return plain(node) if isinstance(node, dict) else node.value
+
+
+def _common(a: Tree, b: Tree) -> Tree:
+    """The options set to the same value in both files."""
+    out: Tree = Branch()
+    for section, options in a.items():
+        other = b.get(section)
+        if not isinstance(options, dict) or not isinstance(other, dict):
+            continue
+        same = Branch({k: v for k, v in options.items() if k in other and _bare(other[k]) == _bare(v)})
+        if same:
+            out[section] = same
+    return out
+
+
+def _minus(a: Tree, b: Tree) -> Tree:
+    """``a`` without what ``b`` already sets to the same value."""
+    out: Tree = Branch()
+    for section, options in a.items():
+        if not isinstance(options, dict):
+            continue
+        other = section_of(b, section)
+        rest = Branch({k: v for k, v in options.items() if k not in other or _bare(other[k]) != _bare(v)})
+        if rest:
+            out[section] = rest
+    return out
+
+
+def _file(loaded: LoadedSite, region: str, rel: str, key: str, tree: Tree, what: str) -> RenderedFile:
+    head = HEADER.format(site=loaded.site_file) + f"# node_custom_config: kolla-ansible merges this into {what}.\n"
+    secret = any(sensitive(("conf", key) + path, v) for path, v in walk(tree))
+    return RenderedFile(f"{region}/{CONFIG_DIR}/{rel}", render_ini(tree, head), secret)
+
+
+def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords) -> list[RenderedFile]:
+    assert loaded.site is not None
+    name = values.region
+    files = {c.conf_key: c for c in values.files.values()}
+    out = [RenderedFile(f"{name}/{CONFIG_DIR}/{KOLLA_GLOBAL.rel}", HEADER.format(site=loaded.site_file) + (
+        "# node_custom_config: kolla-ansible merges this into every service's file, first.\n"
+        "# Empty on purpose: kolla's templates take the shared Keystone from keystone_internal_url and\n"
+        "# keystone_public_url (globals.yml), and regionctl writes each service's options into that\n"
+        "# service's own file.\n"), False)]
+    for service in loaded.site.regions[name].services:
+        path = KOLLA_SERVICE_FILE.get(service)
+        svc = SERVICES.get(service)
+        if path is None or svc is None:
+            continue
+        if service == "nova" and "nova" in files and "nova_compute" in files:
+            ctl, cmp = kolla_tree(files["nova"], passwords), kolla_tree(files["nova_compute"], passwords)
+            shared = _common(ctl, cmp)
+            out.append(_file(loaded, name, path.rel, "nova", shared, "every nova container's nova.conf"))
+            only_ctl = _minus(ctl, shared)
+            for c in KOLLA_NOVA_CONTROLLERS:
+                out.append(_file(loaded, name, c.rel, "nova", only_ctl, f"{c.container}'s nova.conf"))
+            out.append(_file(loaded, name, KOLLA_NOVA_COMPUTE.rel, "nova_compute", _minus(cmp, shared),
+                             "nova-compute's nova.conf"))
+            continue
+        for key, _ in svc.conf_files:
+            if key in files:
+                out.append(_file(loaded, name, path.rel, key, kolla_tree(files[key], passwords),
+                                 f"every {service} container's {files[key].filename}"))
+    return out
