@@ -108,6 +108,27 @@ def test_user_overrides_and_null_removes_derived(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "o/One").exists()
 
 
+def test_compute_only_null_removes_from_compute_file(cli, tmp_path: Path) -> None:
+    root = make_site(tmp_path / "s", files={
+        "values/nova.yaml": "conf:\n  nova:\n    DEFAULT:\n      cpu_allocation_ratio: 4.0\n",
+        "regions/Two/nova.yaml": "conf:\n  nova_compute:\n    DEFAULT:\n      cpu_allocation_ratio: null\n"})
+    rendered(cli, root, tmp_path / "o", "-r", "Two")
+    assert parse_ini(tmp_path / "o/Two/etc/nova/nova.conf")["DEFAULT"]["cpu_allocation_ratio"] == ["4.0"]
+    assert "cpu_allocation_ratio" not in parse_ini(tmp_path / "o/Two/etc/nova/nova-compute.conf")["DEFAULT"]
+    r = cli("explain", "-s", str(root), "-r", "Two", "nova-compute.conf:DEFAULT.cpu_allocation_ratio")
+    assert r.out.splitlines() == [
+        "Two: nova-compute.conf [DEFAULT] cpu_allocation_ratio = (unset: deleted)",
+        f"  {root}/values/nova.yaml:4       base    4.0",
+        f"  {root}/regions/Two/nova.yaml:4  region  deleted (null)   <- final"]
+
+
+def test_flags_are_not_secrets(cli, tmp_path: Path) -> None:
+    """send_service_user_token: true ends in 'token' but hides nothing."""
+    from regionctl.site.secrets import secret_path
+    assert not secret_path(("conf", "nova", "service_user", "send_service_user_token"), True)
+    assert secret_path(("conf", "nova", "service_user", "admin_token"), "abc")
+
+
 def test_multistring_and_dollar_escaping(cli, tmp_path: Path) -> None:
     root = make_site(tmp_path / "s", files={
         "values/nova.yaml": "conf:\n  nova:\n    DEFAULT:\n      instances_path: $state_path/instances\n"

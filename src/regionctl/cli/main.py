@@ -150,10 +150,12 @@ def schema() -> None:
 
 def _register() -> None:
     """Command groups that live in their own modules."""
-    from regionctl.cli import catalog
+    from regionctl.cli import catalog, deploy
     from regionctl.cli.render import render
 
     cli.add_command(render)
+    for command in (deploy.helm_args, deploy.link, deploy.k8s_nodes):
+        cli.add_command(command)
     cli.add_command(catalog.catalog)
     for name in ("dev_keystone",):
         cmd = getattr(catalog, name, None)

@@ -87,7 +87,10 @@ def _glance_cinder_stores(conf: ConfFile, region: str, origin: Origin) -> None:
 
 
 def _compute(merged: Merged) -> Merged:
-    """nova-compute.conf: nova's values minus controller-only sections, then ``conf.nova_compute``."""
+    """nova-compute.conf: nova's values minus controller-only sections, then ``conf.nova_compute``.
+
+    A null under ``conf.nova_compute`` removes nova's option from the compute file only.
+    """
     nova = _sub(merged, "conf", "nova")
     shared: Tree = Branch()
     for section, options in nova.tree.items():
@@ -96,5 +99,12 @@ def _compute(merged: Merged) -> Merged:
     overlay = _sub(merged, "conf", "nova_compute")
     result = merge([shared, overlay.tree])
     kept = {k: v for k, v in nova.deleted.items() if k[0] not in NOVA_CONTROLLER_ONLY}
-    result.deleted = {**kept, **overlay.deleted, **result.deleted}
+    for path, gone in overlay.deleted.items():
+        section = branch(result.tree.get(path[0]))
+        old = section.get(path[1]) if len(path) == 2 else None
+        if isinstance(old, Value):
+            del section[path[1]]
+            gone = Value(None, gone.origin, old.history())
+        kept[path] = gone
+    result.deleted = {**kept, **result.deleted}
     return result

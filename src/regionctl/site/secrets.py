@@ -32,8 +32,8 @@ def secret_path(path: tuple[str, ...], value: Any) -> bool:
     """Would this key path and value be a secret, wherever it was written?"""
     if not path:
         return False
-    if value is None or value == "":
-        return False
+    if value is None or value == "" or isinstance(value, bool):
+        return False  # an on/off flag (send_service_user_token: true) hides nothing
     if looks_secret_key(path[-1]) or any(p.lower() in SECRET_MAPS for p in path[:-1]):
         return True
     if isinstance(value, list):
