@@ -100,10 +100,10 @@ def _compute(merged: Merged) -> Merged:
     result = merge([shared, overlay.tree])
     kept = {k: v for k, v in nova.deleted.items() if k[0] not in NOVA_CONTROLLER_ONLY}
     for path, gone in overlay.deleted.items():
-        section = branch(result.tree.get(path[0]))
-        old = section.get(path[1]) if len(path) == 2 else None
+        options = branch(result.tree.get(path[0]))
+        old = options.get(path[1]) if len(path) == 2 else None
         if isinstance(old, Value):
-            del section[path[1]]
+            del options[path[1]]
             gone = Value(None, gone.origin, old.history())
         kept[path] = gone
     result.deleted = {**kept, **result.deleted}
