@@ -26,6 +26,7 @@ import io
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,7 @@ def main() -> int:
             dk.stop()
 
     print_table(n, runs, sub_runs)
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

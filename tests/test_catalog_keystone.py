@@ -670,3 +670,48 @@ def test_dev_keystone_command_runs_the_sites_identity_region(tmp_path: Path) -> 
     assert password not in first + out + err
     openrc = (tmp_path / "dk" / "openrc").read_text()
     assert "export OS_REGION_NAME=AR" in openrc
+
+
+def _on_a_terminal(args: list[str], answer: bytes, timeout: float = 60) -> tuple[int, str]:
+    """Run regionctl with stdin/stdout/stderr on a pseudo-terminal; answer its prompt."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "regionctl", *args], stdin=slave, stdout=slave, stderr=slave,
+                         env=dict(os.environ, COLUMNS="200"), close_fds=True)
+    os.close(slave)
+    out = b""
+    answered = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"[y/N]" in out:
+                os.write(master, answer)
+                answered = True
+        elif p.poll() is not None:
+            break
+    code = p.wait(timeout=30)
+    os.close(master)
+    return code, out.decode(errors="replace")
+
+
+def test_apply_on_a_terminal_asks_first(ks: DevKeystone) -> None:
+    site = str(EXAMPLES / "admin-region")
+    code, out = _on_a_terminal(["catalog", "apply", "-s", site], b"n\n")
+    assert code == 1
+    assert f"Apply these 37 changes to Keystone at {ks.url}? [y/N]: n" in out
+    assert out.rstrip().endswith("regionctl: aborted")
+    assert len(live().endpoints) == 2
+    code, out = _on_a_terminal(["catalog", "apply", "-s", site], b"y\n")
+    assert code == 0, out
+    assert out.rstrip().endswith("Apply complete: 37 created, 0 updated in place, 0 deleted.")
+    assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
