@@ -118,6 +118,12 @@ def test_values_checks(cli, tmp_path: Path, files: dict, expected: str) -> None:
     assert code == (1 if ": error: " in expected else 0)
 
 
+def test_one_service_two_types_one_url_is_fine(cli, tmp_path: Path) -> None:
+    text = SITE.replace("    services:\n      nova:\n", "    services:\n      nova:\n      cinder:\n        catalog: [volumev3, block-storage]\n", 1)
+    root = make_site(tmp_path / "s", text)
+    assert problems(cli, root) == (0, [])
+
+
 def test_problems_sorted_by_file_and_line(cli, tmp_path: Path) -> None:
     text = SITE.replace("parent: One", "parent: Oen").replace("  One:\n", "  One:\n    colour: red\n")
     root = make_site(tmp_path / "s", text, {"values/nova.yaml": "conf:\n  nova:\n    x:\n      password: p\n"})

@@ -168,8 +168,8 @@ def check_duplicate_urls(loaded: LoadedSite) -> list[Problem]:
             claimed[e.url] = e
             continue
         f = first  # type: ignore[assignment]
-        if f.region == e.region and f.type == e.type:  # type: ignore[attr-defined]
-            continue  # one service on several interfaces at one URL is normal
+        if f.region == e.region and f.service == e.service:  # type: ignore[attr-defined]
+            continue  # one service at one URL on several interfaces, or types (volumev3, block-storage)
         who = f"region '{f.region}' ({f.type} {f.interface})"  # type: ignore[attr-defined]
         out.append(error(loaded.site_file, loaded.line(*e.loc),
                          f"{e.url} is claimed by {who} and by region '{e.region}' ({e.type} {e.interface}): "
