@@ -670,6 +670,10 @@ def test_dev_keystone_command_runs_the_sites_identity_region(tmp_path: Path) -> 
     assert password not in first + out + err
     openrc = (tmp_path / "dk" / "openrc").read_text()
     assert "export OS_REGION_NAME=AR" in openrc
+    printed = (first + out).splitlines()
+    assert "  export OS_REGION_NAME=AR" in printed and "  export OS_USERNAME=admin" in printed
+    assert f'  export OS_PASSWORD="$(cat {tmp_path / "dk" / "admin-password"})"' in printed
+    assert "        password: ********" in printed and "      region_name: AR" in printed
 
 
 def _on_a_terminal(args: list[str], answer: bytes, timeout: float = 60) -> tuple[int, str]:

@@ -618,17 +618,21 @@ def run_foreground(
         _write_private(openrc, "# regionctl dev keystone\n" + "\n".join(env_lines) + "\n")
         _write_private(clouds, dk.clouds_yaml(cloud))
         q = shlex.quote
+        pw_file = dk.data_dir / PASSWORD_FILE
+        shown_env = [f"  export {k}={q(v)}" if k != "OS_PASSWORD" else f'  export OS_PASSWORD="$(cat {q(str(pw_file))})"'
+                     for k, v in dk.env().items()]
+        masked_clouds = dk.clouds_yaml(cloud).replace(dk.password, "********")
         print(
             f"Keystone {_keystone_version()} for region {dk.region} at {dk.url} "
             f"(up in {elapsed:.1f}s, pid {dk.pid})\n"
             f"  data:  {dk.data_dir}\n"
             f"  log:   {dk.log_file}\n"
-            f"  login: {dk.username} / project {dk.project} / domain {dk.user_domain}; "
-            f"password in {dk.data_dir / PASSWORD_FILE}\n"
-            f"Use it from another shell with either of:\n"
-            f"  source {q(str(openrc))}\n"
-            f"  export OS_CLIENT_CONFIG_FILE={q(str(clouds))} OS_CLOUD={q(cloud)}\n"
-            f"then e.g. `openstack region list`. Ctrl-C stops it.",
+            f"Use it from another shell with these variables (also in {openrc}; "
+            f"the password stays in {pw_file}):\n" + "\n".join(shown_env) + "\n"
+            f"or this clouds.yaml entry (written with its password to {clouds}; "
+            f"export OS_CLIENT_CONFIG_FILE={q(str(clouds))} OS_CLOUD={q(cloud)}):\n"
+            + "".join(f"  {line}\n" for line in masked_clouds.splitlines())
+            + "then e.g. `openstack region list`. Ctrl-C stops it.",
             file=out,
             flush=True,
         )
