@@ -661,7 +661,10 @@ def test_dev_keystone_command_runs_the_sites_identity_region(tmp_path: Path) -> 
         assert p.stdout is not None
         first = p.stdout.readline()
         assert first.startswith("Keystone ") and " for region AR at http://127.0.0.1:" in first, first
-        time.sleep(0.2)
+        banner = [first]
+        while not banner[-1].startswith("then e.g.") and banner[-1]:
+            banner.append(p.stdout.readline())
+        first = "".join(banner)
     finally:
         os.killpg(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=30)
