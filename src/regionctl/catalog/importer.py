@@ -14,9 +14,6 @@ needs and empty values, which ``validate`` accepts and ``render`` reports as mis
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +24,7 @@ from ruamel.yaml import YAML
 
 from regionctl.catalog.model import INTERFACE_ORDER, Catalog, Endpoint, Region
 from regionctl.errors import UserError
+from regionctl.fileio import write_dir_atomic
 from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES, CatalogType
 from regionctl.site import layout
 from regionctl.site.endpoints import address_url
@@ -359,28 +357,5 @@ def _dump(data: dict[str, Any]) -> str:
 
 
 def write_site(target: Path, files: dict[str, str]) -> None:
-    """Write the site whole or not at all: a temp dir beside ``target``, then one rename."""
-    if target.exists() and not target.is_dir():
-        raise UserError(f"{target}: exists and is not a directory: choose a new directory with -o")
-    if target.is_dir() and any(target.iterdir()):
-        raise UserError(f"{target}: directory is not empty: import writes only into a new or empty directory")
-    parent = target.resolve().parent
-    if not parent.is_dir():
-        raise UserError(f"{parent}: no such directory: create it first")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
-        for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            if rel.endswith(layout.SECRETS + layout.EXT):
-                path.chmod(0o600)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        if target.is_dir():
-            target.rmdir()
-        os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """Write the site whole or not at all."""
+    write_dir_atomic(target, files, "import", "choose a new directory with -o")

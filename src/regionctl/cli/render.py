@@ -9,7 +9,7 @@ import click
 from regionctl.errors import UserError
 from regionctl.render import formats
 from regionctl.validation import validate
-from regionctl.render.writer import write_atomic
+from regionctl.fileio import write_atomic
 from regionctl.site.checks import check_all
 from regionctl.site.load import load
 from regionctl.site.load import LoadedSite

@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Callable, Iterable
 
-from regionctl.openstack.services import DASHBOARD_SERVICE, IDENTITY_SERVICE, SERVICES
+from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES
 from regionctl.site import layout
 from regionctl.site.endpoints import own_endpoints
 from regionctl.site.load import LoadedSite

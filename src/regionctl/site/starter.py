@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import tempfile
 from pathlib import Path
 
-from regionctl.errors import UserError
+from regionctl.fileio import write_dir_atomic
 
 SERVICE_USERS = ("nova", "placement", "neutron", "glance", "cinder")
 DATABASES = ("keystone", "nova", "placement", "neutron", "glance", "cinder")  # database users
@@ -103,29 +100,6 @@ def starter_files() -> dict[str, str]:
 
 def write_starter(target: Path) -> list[str]:
     """Write the starter site to ``target`` whole, or not at all."""
-    if target.exists() and not target.is_dir():
-        raise UserError(f"{target}: exists and is not a directory: choose a new directory")
-    if target.is_dir() and any(target.iterdir()):
-        raise UserError(f"{target}: directory is not empty: init writes only into a new or empty directory")
-    parent = target.resolve().parent
-    if not parent.is_dir():
-        raise UserError(f"{parent}: no such directory: create it first")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
-        files = starter_files()
-        for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            if rel.endswith("secrets.yaml"):
-                path.chmod(0o600)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        if target.is_dir():
-            target.rmdir()
-        os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    files = starter_files()
+    write_dir_atomic(target, files, "init")
     return sorted(files)

@@ -1,0 +1,65 @@
+"""Writing files and directories whole or not at all: a temp file (or dir) beside the target, then rename."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from regionctl.errors import UserError
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise UserError(f"{path.parent}: cannot write ({exc.strerror}): choose another -o/--out") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise UserError(f"{path}: cannot write ({exc.strerror}): choose another -o/--out") from None
+        raise
+
+
+def write_dir_atomic(target: Path, files: dict[str, str], command: str, hint: str = "choose a new directory") -> None:
+    """Write a new directory of ``files`` whole or not at all: a temp dir beside it, then one rename.
+
+    ``target`` must not exist or be empty (``init`` and ``catalog import`` never overwrite a
+    site). Files named ``secrets.yaml`` are mode 0600.
+    """
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{target}: exists and is not a directory: {hint}")
+    if target.is_dir() and any(target.iterdir()):
+        raise UserError(f"{target}: directory is not empty: {command} writes only into a new or empty directory")
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        raise UserError(f"{parent}: no such directory: create it first")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    try:
+        for rel, text in files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            if path.name == "secrets.yaml":
+                path.chmod(0o600)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+        if target.is_dir():
+            target.rmdir()
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
