@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from regionctl.errors import UserError
 from regionctl.render.values import RegionValues, resolve_region
 from regionctl.site.checks import check_all
-from regionctl.site.load import LoadedSite
+from regionctl.site.load import LoadedSite, load
 from regionctl.site.problems import Problem, sort_problems
 
 
@@ -40,3 +41,16 @@ def validate(loaded: LoadedSite, regions: list[str] | None = None) -> Report:
         problems += check_region(loaded, values)
     report.problems = sort_problems(problems)
     return report
+
+
+def load_checked(site: str, full: bool = True) -> LoadedSite:
+    """A site with no errors, or a UserError naming the first one (and how many more).
+
+    ``full=False`` runs the site checks only: the catalog needs neither secrets nor options.
+    """
+    loaded = load(site)
+    errors = validate(loaded).errors if full else [p for p in check_all(loaded) if p.is_error]
+    if errors:
+        more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""
+        raise UserError(f"{errors[0]}{more}")
+    return loaded

@@ -23,14 +23,9 @@ from regionctl.site.model import Site
 
 def _load_site(site: str) -> Site:
     """The site model; only the site checks gate it (secrets and options don't shape the catalog)."""
-    from regionctl.site.checks import check_all
-    from regionctl.site.load import load
+    from regionctl.validation import load_checked
 
-    loaded = load(site)
-    errors = [p for p in check_all(loaded) if p.is_error]
-    if errors:
-        more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""
-        raise UserError(f"{errors[0]}{more}")
+    loaded = load_checked(site, full=False)
     assert loaded.site is not None
     return loaded.site
 

@@ -15,6 +15,7 @@ from regionctl import __version__
 from regionctl.cli.output import emit, format_option
 from regionctl.errors import UserError
 from regionctl.render.values import resolve_region
+from regionctl.validation import load_checked
 from regionctl.validation import validate as validate_site
 from regionctl.site.explain import explain as explain_value
 from regionctl.site.explain import parse_path
@@ -33,16 +34,6 @@ def site_option(f: Any) -> Any:
 @click.version_option(__version__, prog_name="regionctl")
 def cli() -> None:
     """Declare OpenStack regions once; derive, check and apply everything region-specific."""
-
-
-def load_valid(site: str) -> LoadedSite:
-    """A site with no errors, or a UserError naming the first one (and how many more)."""
-    loaded = load(site)
-    errors = validate_site(loaded).errors
-    if errors:
-        more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""
-        raise UserError(f"{errors[0]}{more}")
-    return loaded
 
 
 @cli.command()
@@ -78,7 +69,7 @@ def explain(site: str, regions: tuple[str, ...], fmt: str, path: str) -> None:
     PATH is nova.conf:DEFAULT.cpu_allocation_ratio, conf.nova.DEFAULT.cpu_allocation_ratio,
     or SERVICE:values.path. Secrets are masked.
     """
-    loaded = load_valid(site)
+    loaded = load_checked(site)
     assert loaded.site is not None
     query = parse_path(path)
     records: list[dict[str, Any]] = []
