@@ -80,21 +80,10 @@ class OptInfo:
     service: str
     section: str
     name: str
-    type: str
+    value_type: ValueType
     default: Any = None
     default_is_sample: bool = False
     secret: bool = False
-    choices: tuple[Any, ...] = ()
-    min: int | float | None = None
-    max: int | float | None = None
-    regex: str | None = None
-    max_length: int | None = None
-    ignore_case: bool = False
-    schemes: tuple[str, ...] = ()
-    version: int | None = None
-    inclusive: bool = True
-    bounds: bool = False
-    item: ValueType | None = None
     multi: bool = False
     required: bool = False
     advanced: bool = False
@@ -108,10 +97,20 @@ class OptInfo:
     origin: str = "section"
 
     @property
-    def value_type(self) -> ValueType:
-        return ValueType(self.type, self.choices, self.min, self.max, self.regex, self.max_length,
-                         self.ignore_case, self.schemes, self.version, self.inclusive, self.bounds,
-                         self.item)
+    def type(self) -> str:
+        return self.value_type.type
+
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        return self.value_type.choices
+
+    @property
+    def min(self) -> int | float | None:
+        return self.value_type.min
+
+    @property
+    def max(self) -> int | float | None:
+        return self.value_type.max
 
 
 def _value_type(raw: Mapping[str, Any]) -> ValueType:
@@ -141,21 +140,10 @@ def _opt_info(service: str, section: str, name: str, raw: Mapping[str, Any], ori
         service=service,
         section=section,
         name=name,
-        type=vt.type,
+        value_type=vt,
         default=raw.get("default"),
         default_is_sample=bool(raw.get("default_is_sample", False)),
         secret=bool(raw.get("secret", False)),
-        choices=vt.choices,
-        min=vt.min,
-        max=vt.max,
-        regex=vt.regex,
-        max_length=vt.max_length,
-        ignore_case=vt.ignore_case,
-        schemes=vt.schemes,
-        version=vt.version,
-        inclusive=vt.inclusive,
-        bounds=vt.bounds,
-        item=vt.item,
         multi=bool(raw.get("multi", False)),
         required=bool(raw.get("required", False)),
         advanced=bool(raw.get("advanced", False)),
