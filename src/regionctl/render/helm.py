@@ -39,14 +39,12 @@ from regionctl.openstack.deployers import (
     node_taints,
 )
 from regionctl.openstack.services import SERVICES
-from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY
+from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY, identity_urls
 from regionctl.render.plain import RenderedFile
 from regionctl.render.values import ConfFile, RegionValues
 from regionctl.site import layout
-from regionctl.site.endpoints import all_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
-from regionctl.site.model import Site
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup, plain, walk
 from regionctl.site.secrets import is_secret
 
@@ -153,7 +151,7 @@ def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, 
     home = site.identity_region()
     ko = Origin(loaded.site_file, loaded.line("regions", home, "services", "keystone"), Layer.DERIVED)
     base = ("endpoints", "identity")
-    for iface, url in sorted(keystone_urls(site).items()):
+    for iface, url in sorted(identity_urls(loaded).items()):
         parts = urlsplit(url)
         hostport = parts.netloc.rsplit("@", 1)[-1]
         port = parts.port
@@ -179,12 +177,6 @@ def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, 
             node = section.get(field)
             if isinstance(node, Value) and node.value is not None:
                 _put(derived, block + (field,), node)
-
-
-def keystone_urls(site: Site) -> dict[str, str]:
-    """The shared Keystone's URL per interface, as its own region registers them."""
-    home = site.identity_region()
-    return {e.interface: e.url for e in all_endpoints(site) if e.type == "identity" and e.region == home}
 
 
 def _placement(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart) -> None:

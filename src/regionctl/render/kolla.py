@@ -35,7 +35,8 @@ from regionctl.openstack.deployers import (
     KOLLA_TEMPLATE_SECRETS,
 )
 from regionctl.openstack.services import SERVICES
-from regionctl.render.helm import keystone_urls, section_of, sensitive, to_yaml
+from regionctl.openstack.wiring import identity_urls
+from regionctl.render.helm import section_of, sensitive, to_yaml
 from regionctl.render.ini import HEADER, render_ini
 from regionctl.render.plain import RenderedFile
 from regionctl.render.values import ConfFile, RegionValues
@@ -120,7 +121,7 @@ def globals_yml(loaded: LoadedSite, name: str) -> str:
     lines += ["", "# What this region runs (site.yaml regions." + name + ".services)."]
     for service, var in KOLLA_ENABLE.items():
         _var(lines, var, region.runs(service))
-    urls = keystone_urls(site)
+    urls = identity_urls(loaded)
     lines += ["", f"# The shared Keystone, in region {home}: every service of every region uses it."]
     for iface, var in (("internal", "keystone_internal_url"), ("public", "keystone_public_url")):
         url = urls.get(iface) or urls.get("public")
