@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv demo test test-quick bench clean
+.PHONY: venv sysdeps demo test test-quick bench clean
 
 include tools/services.mk
 
@@ -17,16 +17,23 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# System packages the tests use: unshare (util-linux) and ip (iproute2) for the loopback-only
+# network namespace, setpriv (util-linux) to test an unreadable file as a non-root user.
+sysdeps:
+	@if [ "$$(id -u)" = 0 ] && ! { command -v unshare && command -v ip && command -v setpriv; } >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux; \
+	fi
+
 # The main job on a bundled example: validate, render, and apply its catalog to the embedded
 # Keystone (inside a loopback-only network namespace when run as root).
-demo: venv
+demo: sysdeps venv
 	$(VENV)/bin/regionctl validate -s $(EXAMPLE)
 	$(VENV)/bin/regionctl render -s $(EXAMPLE) -o $(OUT)/$(notdir $(EXAMPLE))
 	bash tools/demo-catalog.sh $(EXAMPLE)
 
 # Everything installed (the package with Keystone, the real services' environment), then the
 # whole test suite, run where only loopback exists so no test can reach an example's addresses.
-test: venv services-env
+test: sysdeps venv services-env
 	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' bash tools/loopback-only.sh $(PY) -m pytest -q -ra
 
 # The suite without the services' environment (their tests skip).
