@@ -112,7 +112,7 @@ def test_unreadable_file() -> None:
 
 def test_internal_errors_are_one_line(tmp_path: Path, monkeypatch) -> None:
     """The last line of defence: an unexpected exception is one line, not a traceback."""
-    code = ("import regionctl.site.checks as c\n"
+    code = ("import regionctl.check.site as c\n"
             "def boom(loaded): raise RuntimeError('boom')\n"
             "c.SITE_CHECKS.append(boom)\n"
             "from regionctl.cli.main import main\n"

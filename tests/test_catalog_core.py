@@ -14,7 +14,7 @@ from regionctl.catalog.live import policy_for
 from regionctl.catalog.model import Catalog, Endpoint, Region, Service
 from regionctl.catalog.plan import plan
 from regionctl.errors import UserError
-from regionctl.site.checks import check_all
+from regionctl.check.site import check_all
 from regionctl.site.load import load
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -638,7 +638,7 @@ def test_import_merges_two_clouds(ks: DevKeystone, rc: Callable[..., Result], tm
         assert r.code == 0, r.err
         assert (f"warning: cloud 'b' has its own Keystone ({other.url}, region 'Far'): a site shares one "
                 "Keystone, so its regions get 'AR''s identity endpoints") in r.err.splitlines()
-        from regionctl.site.checks import check_all
+        from regionctl.check.site import check_all
         from regionctl.site.load import load
 
         site = load(out).site

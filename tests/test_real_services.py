@@ -17,8 +17,8 @@ import pytest
 from conftest import EXAMPLES, ROOT
 
 from regionctl.openstack import options
-from regionctl.openstack.confcheck import dynamic_sections
-from regionctl.render.values import resolve_region
+from regionctl.check.options import dynamic_sections
+from regionctl.resolve.values import resolve_region
 from regionctl.site.load import load
 
 pytestmark = pytest.mark.services

@@ -8,7 +8,7 @@ region's Keystone endpoints repeated in every region (a client looks identity up
 from __future__ import annotations
 
 from regionctl.catalog.model import Catalog, Endpoint, Region, Service, endpoint_sort_key
-from regionctl.site.endpoints import all_endpoints
+from regionctl.resolve.endpoints import all_endpoints
 from regionctl.site.model import Site
 
 

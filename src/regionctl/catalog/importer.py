@@ -27,7 +27,7 @@ from regionctl.errors import UserError
 from regionctl.fileio import write_dir_atomic
 from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES, CatalogType
 from regionctl.site import layout
-from regionctl.site.endpoints import address_url
+from regionctl.resolve.endpoints import address_url
 
 IDENTITY_TYPE = "identity"
 
@@ -280,7 +280,7 @@ def _region_yaml(data: _RegionData, identity: bool, warnings: list[str]) -> dict
 
 
 def _files(regions: dict[str, _RegionData], identity_region: str | None, warnings: list[str]) -> dict[str, str]:
-    from regionctl.site.checks import valid_region_name
+    from regionctl.check.site import valid_region_name
 
     site: dict[str, Any] = {"format": 1, "service_users": "shared", "regions": {}}
     ordered = _parents_first(list(regions.values()))

@@ -23,7 +23,7 @@ from regionctl.site.model import Site
 
 def _load_site(site: str) -> Site:
     """The site model; only the site checks gate it (secrets and options don't shape the catalog)."""
-    from regionctl.validation import load_checked
+    from regionctl.check.validate import load_checked
 
     loaded = load_checked(site, full=False)
     assert loaded.site is not None
@@ -262,7 +262,7 @@ def show_cmd(site: str | None, cloud: str | None, fmt: str) -> None:
 def import_cmd(clouds: tuple[str, ...], output: str) -> None:
     """Write a site (regions, parents, addresses, services, URL overrides) from live catalogs."""
     from regionctl.catalog.importer import site_from_catalogs, write_site
-    from regionctl.site.checks import check_all
+    from regionctl.check.site import check_all
     from regionctl.site.load import load
 
     target = Path(output)

@@ -14,11 +14,11 @@ import click
 from regionctl import __version__
 from regionctl.cli.output import emit, format_option
 from regionctl.errors import UserError
-from regionctl.render.values import resolve_region
-from regionctl.validation import load_checked
-from regionctl.validation import validate as validate_site
-from regionctl.site.explain import explain as explain_value
-from regionctl.site.explain import parse_path
+from regionctl.resolve.values import resolve_region
+from regionctl.check.validate import load_checked
+from regionctl.check.validate import validate as validate_site
+from regionctl.resolve.explain import explain as explain_value
+from regionctl.resolve.explain import parse_path
 from regionctl.site.load import LoadedSite, SiteNotFound, load
 from regionctl.site.model import json_schema
 from regionctl.site.problems import has_errors

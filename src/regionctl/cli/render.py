@@ -8,9 +8,9 @@ import click
 
 from regionctl.errors import UserError
 from regionctl.render import formats
-from regionctl.validation import validate
+from regionctl.check.validate import validate
 from regionctl.fileio import write_atomic
-from regionctl.site.checks import check_all
+from regionctl.check.site import check_all
 from regionctl.site.load import load
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem

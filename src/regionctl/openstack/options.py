@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Callable, Any
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -207,6 +207,10 @@ class OptionData:
     def services(self) -> list[str]:
         return sorted(self._services)
 
+    def has(self, service: str) -> bool:
+        """Whether the data describes ``service``'s options."""
+        return service in self._services
+
     def _svc(self, service: str) -> _Service:
         try:
             return self._services[service]
@@ -244,6 +248,43 @@ class OptionData:
         template is looked up in :meth:`templates` first, then among the sections (cinder's
         backends take ``backend_defaults``)."""
         return [dict(d) for d in self._svc(service).dynamic]
+
+    def named_sections(self, service: str, value_of: Callable[[str, str], Any]) -> dict[str, tuple[str, ...]]:
+        """Sections the operator named in this file -> the templates whose options they take.
+
+        ``value_of(section, option)`` reads the file's value. The records come from the
+        services' own code (``dynamic``): cinder's ``[DEFAULT] enabled_backends`` names
+        sections taking ``[backend_defaults]``; glance's ``name:type`` items take
+        ``store:<type>``; nova's ``[devices] enabled_mdev_types`` names ``[mdev_<type>]``.
+        Records named in prose (keystone's federation protocols) name no section.
+        """
+        out: dict[str, tuple[str, ...]] = {}
+        for rec in self._svc(service).dynamic:
+            named_by = rec.get("named_by")
+            if not isinstance(named_by, list) or len(named_by) != 2:
+                continue
+            value = value_of(named_by[0], named_by[1])
+            if value is None:
+                continue
+            items = value if isinstance(value, list) else str(value).split(",")
+            templates = rec.get("templates") or {}
+            for item in (str(i).strip() for i in items):
+                if not item:
+                    continue
+                name, kind = item, ""
+                if rec.get("value") == "name:type":
+                    name, _, kind = (p.strip() for p in item.partition(":"))
+                if "section" in rec and "<" in str(rec["section"]):
+                    pattern = str(rec["section"])
+                    name = pattern[: pattern.index("<")] + name + pattern[pattern.index(">") + 1:]
+                if kind and kind in templates:
+                    found: tuple[str, ...] = (templates[kind],)
+                elif "template" in rec:
+                    found = (str(rec["template"]),)
+                else:
+                    found = tuple(templates.values()) or ("glance_store",)
+                out[name] = tuple(dict.fromkeys(out.get(name, ()) + found))
+        return out
 
     # -- lookups
 
@@ -378,6 +419,14 @@ def load(release: str | None = None) -> OptionData:
         raise KeyError(f"no option data for release {rel!r} (have {', '.join(have)})")
     with _lock:
         return _load(rel)
+
+
+def known(release: str | None) -> OptionData | None:
+    """The option data of ``release``, or None where none is packaged (validate reports that)."""
+    try:
+        return load(release)
+    except KeyError:
+        return None
 
 
 # -- value checks

@@ -21,26 +21,68 @@ class CatalogType:
 
 
 @dataclass(frozen=True)
+class IniFile:
+    """An INI file a service reads, named by its openstack-helm ``conf:`` key.
+
+    ``base`` names another file of the same service whose values this one starts from, minus the
+    sections in ``drops`` (nova-compute.conf is nova.conf without the controller-only sections,
+    then ``conf.nova_compute``).
+    """
+
+    key: str
+    filename: str
+    base: str | None = None
+    drops: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database a service connects to: the section holding ``connection``, login and name."""
+
+    section: str
+    user: str
+    name: str
+
+
+#: nova sections only the controller reads; nova-compute.conf gets the rest of nova's values.
+NOVA_CONTROLLER_ONLY = frozenset({"api", "api_database", "database", "keystone_authtoken", "scheduler",
+                                  "filter_scheduler", "conductor", "cells", "wsgi", "oslo_policy", "upgrade_levels"})
+
+
+@dataclass(frozen=True)
 class Service:
     """A deployable service.
 
     ``catalog`` lists the types it registers unless the site says otherwise; ``optional`` the
-    other types a site may ask for (cinder's legacy ``volumev2``). ``conf_files`` maps the
-    openstack-helm ``conf:`` key to the INI file on a host.
+    other types a site may ask for (cinder's legacy ``volumev2``). ``files`` are its INI files.
+    ``needs`` are the services it cannot work without, ``uses`` those it calls when present:
+    the region options that select them name the region serving them.
     """
 
     name: str
     catalog: tuple[CatalogType, ...]
     optional: tuple[CatalogType, ...] = ()
-    conf_files: tuple[tuple[str, str], ...] = ()
+    files: tuple[IniFile, ...] = ()
     user: str | None = None
-    database: str | None = None
+    databases: tuple[Database, ...] = ()
     etc_dir: str = ""
+    needs: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
 
     @property
     def etc(self) -> str:
         """The directory under /etc holding its files."""
         return self.etc_dir or self.name
+
+    @property
+    def conf_files(self) -> tuple[tuple[str, str], ...]:
+        """(``conf:`` key, file name) of every INI file."""
+        return tuple((f.key, f.filename) for f in self.files)
+
+    @property
+    def database(self) -> str | None:
+        """The database user its secrets name (nova's one user covers nova, nova_api, nova_cell0)."""
+        return self.databases[0].user if self.databases else None
 
     def all_types(self) -> tuple[CatalogType, ...]:
         return self.catalog + self.optional
@@ -49,27 +91,40 @@ class Service:
         return next((c for c in self.all_types() if c.type == type_), None)
 
 
+def _db(service: str, section: str = "database", name: str = "") -> Database:
+    return Database(section, service, name or service)
+
+
 SERVICES: dict[str, Service] = {
     s.name: s
     for s in (
         Service("keystone", (CatalogType("identity", "keystone", 5000, "/v3"),),
-                conf_files=(("keystone", "keystone.conf"),), database="keystone"),
+                files=(IniFile("keystone", "keystone.conf"),), databases=(_db("keystone"),)),
         Service("nova", (CatalogType("compute", "nova", 8774, "/v2.1"),),
-                conf_files=(("nova", "nova.conf"), ("nova_compute", "nova-compute.conf")),
-                user="nova", database="nova"),
+                files=(IniFile("nova", "nova.conf"),
+                       IniFile("nova_compute", "nova-compute.conf", base="nova", drops=NOVA_CONTROLLER_ONLY)),
+                user="nova", databases=(_db("nova"), _db("nova", "api_database", "nova_api")),
+                needs=("placement", "neutron", "glance"), uses=("cinder",)),
         Service("placement", (CatalogType("placement", "placement", 8778),),
-                conf_files=(("placement", "placement.conf"),), user="placement", database="placement"),
+                files=(IniFile("placement", "placement.conf"),), user="placement",
+                databases=(_db("placement", "placement_database"),)),
         Service("neutron", (CatalogType("network", "neutron", 9696),),
-                conf_files=(("neutron", "neutron.conf"),), user="neutron", database="neutron"),
+                files=(IniFile("neutron", "neutron.conf"),), user="neutron", databases=(_db("neutron"),),
+                uses=("nova", "placement")),
         Service("glance", (CatalogType("image", "glance", 9292),),
-                conf_files=(("glance", "glance-api.conf"),), user="glance", database="glance"),
+                files=(IniFile("glance", "glance-api.conf"),), user="glance", databases=(_db("glance"),),
+                uses=("cinder",)),
         Service("cinder", (CatalogType("volumev3", "cinderv3", 8776, "/v3/%(project_id)s"),),
                 optional=(CatalogType("volumev2", "cinderv2", 8776, "/v2/%(project_id)s"),
                           CatalogType("block-storage", "cinder", 8776, "/v3/%(project_id)s")),
-                conf_files=(("cinder", "cinder.conf"),), user="cinder", database="cinder"),
+                files=(IniFile("cinder", "cinder.conf"),), user="cinder", databases=(_db("cinder"),),
+                uses=("nova", "glance")),
         Service("horizon", (), etc_dir="openstack-dashboard"),
     )
 }
+
+#: Ports of a region's shared infrastructure, where site.yaml names a host without one.
+INFRA_PORTS: dict[str, int] = {"database": 3306, "messaging": 5672, "memcached": 11211}
 
 #: The service whose region hosts the shared Keystone.
 IDENTITY_SERVICE = "keystone"
@@ -84,7 +139,22 @@ def service_for_type(type_: str) -> Service | None:
 def service_for_file(filename: str) -> tuple[Service, str] | None:
     """``nova.conf`` -> (nova, "nova"): the service and its ``conf:`` key."""
     for svc in SERVICES.values():
-        for key, fname in svc.conf_files:
-            if fname == filename or key == filename:
-                return svc, key
+        for f in svc.files:
+            if filename in (f.filename, f.key):
+                return svc, f.key
     return None
+
+
+def conf_keys() -> frozenset[str]:
+    """Every INI file's ``conf:`` key, of every service."""
+    return frozenset(f.key for svc in SERVICES.values() for f in svc.files)
+
+
+def service_users() -> tuple[str, ...]:
+    """The service users, in service order."""
+    return tuple(s.user for s in SERVICES.values() if s.user)
+
+
+def database_users() -> tuple[str, ...]:
+    """The database users (one per service, whatever its number of databases)."""
+    return tuple(dict.fromkeys(d.user for s in SERVICES.values() for d in s.databases))

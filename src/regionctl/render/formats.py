@@ -10,7 +10,7 @@ import importlib
 from typing import Callable
 
 from regionctl.render.plain import RenderedFile
-from regionctl.render.values import RegionValues
+from regionctl.resolve.values import RegionValues
 from regionctl.site.load import LoadedSite
 
 Renderer = Callable[[LoadedSite, RegionValues], list[RenderedFile]]

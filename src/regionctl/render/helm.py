@@ -39,13 +39,14 @@ from regionctl.openstack.deployers import (
     node_taints,
 )
 from regionctl.openstack.services import SERVICES
-from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY, identity_urls
+from regionctl.resolve.endpoints import identity_urls
+from regionctl.openstack.services import NOVA_CONTROLLER_ONLY
 from regionctl.render.plain import RenderedFile
-from regionctl.render.values import ConfFile, RegionValues
+from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
-from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup, plain, walk
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
 from regionctl.site.secrets import is_secret
 
 HELM_DIR = "helm-configs"
@@ -221,15 +222,15 @@ def _compute_overrides(tree: Tree, loaded: LoadedSite, region: str, nova: ConfFi
     target = ini_ready(compute.merged.tree)
     diff: Tree = Branch()
     for section in target:
-        for option, node in section_of(target, section).items():
+        for option, node in branch(target.get(section)).items():
             have = shared.get(section, {}).get(option)
-            if have is None or _bare(have) != _bare(node):
+            if have is None or bare(have) != bare(node):
                 into = diff.setdefault(section, Branch())
                 assert isinstance(into, dict)
                 into[option] = node
     for section, options in shared.items():
         for option in options:
-            if option not in section_of(target, section):
+            if option not in branch(target.get(section)):
                 gone = compute.merged.deleted.get((section, option))
                 where = f"{gone.origin}: " if gone is not None else ""
                 raise UserError(f"{where}conf.nova_compute removes [{section}] {option} for compute nodes only, which "
@@ -248,16 +249,6 @@ def _compute_overrides(tree: Tree, loaded: LoadedSite, region: str, nova: ConfFi
     origin = Origin(first.origin.file, first.origin.line, Layer.SECRET if secret else first.origin.layer)
     entry = {"label": {"key": key, "values": [value]}, "conf": {"nova": plain(diff)}}
     _put(tree, ("conf", "overrides", NOVA_COMPUTE_DAEMONSET, "labels"), Value([entry], origin))
-
-
-def section_of(tree: Tree, name: str) -> Tree:
-    """A section of a conf tree, or an empty one where there is none (or it is malformed)."""
-    node = tree.get(name)
-    return node if isinstance(node, dict) else Branch()
-
-
-def _bare(node: Tree | Value) -> Any:
-    return plain(node) if isinstance(node, dict) else node.value
 
 
 def _region_origin(loaded: LoadedSite, region: str) -> Origin:

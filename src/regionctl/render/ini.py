@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regionctl.site.provenance import Tree, Value
+from regionctl.site.provenance import Tree, Value, multistring
 
 HEADER = "# Rendered by regionctl from {site}; edit the site, not this file.\n"
 
@@ -28,14 +28,6 @@ def ini_value(value: Any) -> str:
         first, *rest = text.split("\n")
         return first + "".join("\n    " + line for line in rest)
     return text
-
-
-def multistring(node: Tree) -> list[Any] | None:
-    """openstack-helm's ``{type: multistring, values: [...]}`` as a list, else None."""
-    kind, values = node.get("type"), node.get("values")
-    if isinstance(kind, Value) and kind.value == "multistring" and isinstance(values, Value):
-        return list(values.value or [])
-    return None
 
 
 def section_order(sections: Tree) -> list[str]:

@@ -35,15 +35,14 @@ from regionctl.openstack.deployers import (
     KOLLA_TEMPLATE_SECRETS,
 )
 from regionctl.openstack.services import SERVICES
-from regionctl.openstack.wiring import identity_urls
-from regionctl.render.helm import section_of, sensitive, to_yaml
+from regionctl.render.helm import sensitive, to_yaml
 from regionctl.render.ini import HEADER, render_ini
 from regionctl.render.plain import RenderedFile
-from regionctl.render.values import ConfFile, RegionValues
+from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site import layout
-from regionctl.site.endpoints import all_endpoints
+from regionctl.resolve.endpoints import identity_urls, site_endpoints, unversioned
 from regionctl.site.load import LoadedSite
-from regionctl.site.provenance import Branch, Tree, Value, lookup, plain, walk
+from regionctl.site.provenance import Branch, Tree, Value, bare, branch, lookup, plain, walk
 
 CONFIG_DIR = "config"
 Passwords = dict[str, Value]
@@ -126,20 +125,11 @@ def globals_yml(loaded: LoadedSite, name: str) -> str:
     for iface, var in (("internal", "keystone_internal_url"), ("public", "keystone_public_url")):
         url = urls.get(iface) or urls.get("public")
         if url:
-            _var(lines, var, _without_version(url))
+            _var(lines, var, unversioned(url))  # kolla's templates add no /v3
     lines += ["", f"# Addresses (site.yaml regions.{name}.addresses)."]
     lines += _address_lines(loaded, name)
     lines += _infra_lines(loaded, name)
     return "\n".join(lines) + "\n"
-
-
-def _without_version(url: str) -> str:
-    """kolla's keystone_*_url carry no /v3: its templates and Keystone's bootstrap add none."""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if path.endswith("/v3"):
-        path = path[:-3]
-    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def _address_lines(loaded: LoadedSite, name: str) -> list[str]:
@@ -171,7 +161,7 @@ def _template_lines(loaded: LoadedSite, name: str, iface: str, template: str, pr
     assert loaded.site is not None
     side = "internal" if iface == "internal" else "external"
     lines = [f"# {prefix}_vip_address: set by hand; each service has its own host name ({template})."]
-    endpoints = [e for e in all_endpoints(loaded.site) if e.region == name and e.interface == iface and not e.shared]
+    endpoints = [e for e in site_endpoints(loaded) if e.region == name and e.interface == iface and not e.shared]
     for service in loaded.site.regions[name].services:
         fqdn_prefix = KOLLA_FQDN_PREFIX.get(service)
         url = next((e.url for e in endpoints if e.service == service), None)
@@ -241,10 +231,6 @@ def kolla_tree(conf: ConfFile, passwords: Passwords) -> Tree:
     return out
 
 
-def _bare(node: Tree | Value) -> Any:
-    return plain(node) if isinstance(node, dict) else node.value
-
-
 def _common(a: Tree, b: Tree) -> Tree:
     """The options set to the same value in both files."""
     out: Tree = Branch()
@@ -252,7 +238,7 @@ def _common(a: Tree, b: Tree) -> Tree:
         other = b.get(section)
         if not isinstance(options, dict) or not isinstance(other, dict):
             continue
-        same = Branch({k: v for k, v in options.items() if k in other and _bare(other[k]) == _bare(v)})
+        same = Branch({k: v for k, v in options.items() if k in other and bare(other[k]) == bare(v)})
         if same:
             out[section] = same
     return out
@@ -264,8 +250,8 @@ def _minus(a: Tree, b: Tree) -> Tree:
     for section, options in a.items():
         if not isinstance(options, dict):
             continue
-        other = section_of(b, section)
-        rest = Branch({k: v for k, v in options.items() if k not in other or _bare(other[k]) != _bare(v)})
+        other = branch(b.get(section))
+        rest = Branch({k: v for k, v in options.items() if k not in other or bare(other[k]) != bare(v)})
         if rest:
             out[section] = rest
     return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from regionctl.openstack.services import DASHBOARD_SERVICE, SERVICES
-from regionctl.openstack.wiring import identity_urls
+from regionctl.resolve.endpoints import identity_urls
 from regionctl.render.ini import HEADER, render_ini
-from regionctl.render.values import ConfFile, RegionValues
+from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site.load import LoadedSite
 from regionctl.site.provenance import walk
 from regionctl.site.secrets import is_secret

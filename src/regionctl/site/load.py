@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from regionctl.site import layout
-from regionctl.site.endpoints import Endpoint, all_endpoints
 from regionctl.site.merge import Merged, merge
 from regionctl.site.model import Site
 from regionctl.site.problems import Problem, error
@@ -32,6 +31,8 @@ class LoadedSite:
     doc: YamlDoc | None
     layers: dict[str, Tree] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: what the floors above derive from this load once (endpoints, ...), keyed by their name
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def shown(self, rel: str) -> str:
         return self.paths.shown(rel)
@@ -53,11 +54,6 @@ class LoadedSite:
 
     def resolve(self, region: str, service: str, base: list[Tree] | None = None) -> Merged:
         return merge(self.layers_for(region, service, base))
-
-    @cached_property
-    def endpoints(self) -> list[Endpoint]:
-        """Every region's endpoints (identity repeated in each), derived once per load."""
-        return all_endpoints(self.site) if self.site is not None else []
 
     @cached_property
     def region_dirs(self) -> list[str]:

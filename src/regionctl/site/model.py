@@ -73,6 +73,11 @@ class Region(_Strict):
         "placement, neutron, glance, cinder.",
     )
     infra: Infra | None = None
+    uses: dict[str, str] = Field(
+        default_factory=dict,
+        description="Services this region uses from another region (service -> region), e.g. "
+        "{cinder: RegionOne}: its services' region options then name that region.",
+    )
     nodes: list[Node] = Field(default_factory=list, description="Nodes and their roles (helm node placement).")
 
     def runs(self, service: str) -> bool:

@@ -99,3 +99,16 @@ def lookup(tree: Tree, path: tuple[str, ...]) -> Tree | Value | None:
 def plain(tree: Tree) -> dict[str, Any]:
     """The tree without provenance, as Helm would see it."""
     return {k: plain(v) if isinstance(v, dict) else v.value for k, v in tree.items()}
+
+
+def bare(node: "Tree | Value") -> Any:
+    """A node without provenance: a leaf's value, or a map as :func:`plain` gives it."""
+    return plain(node) if isinstance(node, dict) else node.value
+
+
+def multistring(node: Tree) -> list[Any] | None:
+    """openstack-helm's ``{type: multistring, values: [...]}`` as a list, else None."""
+    kind, values = node.get("type"), node.get("values")
+    if isinstance(kind, Value) and kind.value == "multistring" and isinstance(values, Value):
+        return list(values.value or [])
+    return None

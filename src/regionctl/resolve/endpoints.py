@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from regionctl.openstack.services import INTERFACES, SERVICES, CatalogType, IDENTITY_SERVICE
+from regionctl.site.load import LoadedSite
 from regionctl.site.model import Region, Site
 
 Loc = tuple[str, ...]
@@ -157,3 +158,27 @@ def all_endpoints(site: Site) -> list[Endpoint]:
         for e in identity
     ]
     return own + copies
+
+
+def site_endpoints(loaded: LoadedSite) -> list[Endpoint]:
+    """Every region's endpoints (identity repeated in each), derived once per load."""
+    found = loaded.memo.get("endpoints")
+    if found is None:
+        found = loaded.memo["endpoints"] = all_endpoints(loaded.site) if loaded.site is not None else []
+    return found  # type: ignore[no-any-return]
+
+
+def identity_urls(loaded: LoadedSite) -> dict[str, str]:
+    """The shared Keystone's URLs per interface, as registered in the identity region."""
+    assert loaded.site is not None
+    home = loaded.site.identity_region()
+    return {e.interface: e.url for e in site_endpoints(loaded) if e.type == "identity" and e.region == home}
+
+
+def unversioned(url: str) -> str:
+    """A Keystone URL without its ``/v3``: what ``auth_url`` and kolla's ``keystone_*_url`` take."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/v3"):
+        path = path[:-3]
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))

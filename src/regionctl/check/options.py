@@ -13,12 +13,12 @@ from typing import Any, Iterator
 
 from regionctl.errors import UserError
 from regionctl.openstack import options
-from regionctl.openstack.wiring import INEFFECTIVE, REGION_OPTIONS
-from regionctl.render.ini import multistring
-from regionctl.render.values import ConfFile, RegionValues
+from regionctl.openstack.wiring import NAMED_SECTION_REGION, REGION_OPTIONS, ineffective
+from regionctl.resolve.derive import serving_region
+from regionctl.resolve.values import ConfFile, RegionValues, named_sections
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, warning
-from regionctl.site.provenance import Layer, Origin, Tree, Value, branch
+from regionctl.site.provenance import Layer, Origin, Tree, Value, branch, multistring
 
 
 def option_data(loaded: LoadedSite) -> options.OptionData:
@@ -50,52 +50,41 @@ def _value(tree: Tree, section: str, name: str) -> Any:
     return node.value if isinstance(node, Value) else None
 
 
-def dynamic_sections(conf: ConfFile) -> dict[str, str]:
-    """Sections named by the operator, mapped to the template (or section) whose options they take.
-
-    cinder: each name in ``[DEFAULT] enabled_backends`` takes ``[backend_defaults]``'s options;
-    glance: each ``name:type`` in ``[DEFAULT] enabled_backends`` takes the ``store:<type>`` options.
-    """
-    tree = conf.merged.tree
-    out: dict[str, str] = {}
-    backends = _value(tree, "DEFAULT", "enabled_backends")
-    if backends is None:
-        return out
-    items = backends if isinstance(backends, list) else str(backends).split(",")
-    for item in (str(i).strip() for i in items):
-        if not item:
-            continue
-        if conf.service == "cinder":
-            out[item] = "backend_defaults"
-        elif conf.service == "glance":
-            name, _, kind = item.partition(":")
-            out[name.strip()] = f"store:{kind.strip()}" if kind.strip() else "glance_store"
-    return out
+def dynamic_sections(conf: ConfFile, data: options.OptionData | None = None) -> dict[str, tuple[str, ...]]:
+    """Sections named by the operator, mapped to the templates (or sections) whose options they take."""
+    found = data or options.known(None)
+    return named_sections(conf, found) if found is not None else {}
 
 
 def check_file(data: options.OptionData, conf: ConfFile) -> list[Problem]:
     out: list[Problem] = []
     fname = conf.filename
-    dynamic = dynamic_sections(conf)
+    dynamic = dynamic_sections(conf, data)
     known_sections = data.sections(conf.service) | set(data.keystoneauth(conf.service))
+    named_by = sorted({f"[{r['named_by'][0]}] {r['named_by'][1]}" for r in data.dynamic_sections(conf.service)
+                       if isinstance(r.get("named_by"), list)})
     for section, name, value in _leaves(conf.merged.tree):
         o: Origin = value.origin
         where = f"{fname} [{section}] {name}"
-        why = INEFFECTIVE.get((conf.conf_key, section, name))
+        why = ineffective(conf.service, conf.conf_key, section, name)
         if why:
             out.append(error(o.file, o.line, f"{where}: {why}: remove it"))
             continue
-        template = dynamic.get(section)
+        templates = dynamic.get(section, ())
         lookup_section = section
-        if section not in known_sections and template is None:
+        if section not in known_sections and not templates:
             close = difflib.get_close_matches(section, sorted(known_sections), n=1, cutoff=0.7)
             hint = close[0] if close else None
             extra = f" (did you mean [{hint}]?)" if hint else ""
-            backend = " or name it in [DEFAULT] enabled_backends" if conf.service in ("cinder", "glance") else ""
+            backend = f" or name it in {' or '.join(named_by)}" if named_by else ""
             out.append(error(o.file, o.line, f"{where}: {conf.service} has no section [{section}]{extra}: "
                                              f"fix the section name{backend}"))
             continue
-        info = data.find(conf.service, lookup_section, name, template=template)
+        info = None
+        for template in templates or (None,):
+            info = data.find(conf.service, lookup_section, name, template=template)
+            if info is not None:
+                break
         if info is None:
             new = data.replacement(conf.service, lookup_section, name)
             if new is not None:
@@ -122,15 +111,18 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
     declared = loaded.site.regions
     out: list[Problem] = []
     by_key = {(c.service, c.conf_key): c for c in values.files.values()}
-    required = list(REGION_OPTIONS)
-    glance = by_key.get(("glance", "glance"))
-    if glance is not None:
-        required += [("glance", "glance", sec, "cinder_os_region_name")
-                     for sec, template in dynamic_sections(glance).items() if template == "store:cinder"]
-    for service, key, section, name in required:
-        conf = by_key.get((service, key))
-        if conf is None:
+    data = options.known(loaded.site.release)
+    required = [(o.service, o.conf, o.section, o.key, o.selects) for o in REGION_OPTIONS]
+    for conf in values.files.values():
+        for sec, templates in (dynamic_sections(conf, data) if data else {}).items():
+            for t in templates:
+                if (found := NAMED_SECTION_REGION.get((conf.service, t))):
+                    required.append((conf.service, conf.conf_key, sec, found[0], found[1]))
+    for service, key, section, name, selects in required:
+        target = by_key.get((service, key))
+        if target is None or serving_region(loaded.site, values.region, selects) is None:
             continue
+        conf = target
         where = f"{conf.filename} [{section}] {name}"
         node = branch(conf.merged.tree.get(section)).get(name)
         if not isinstance(node, Value) or node.value in (None, ""):
@@ -141,7 +133,7 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
         elif str(node.value) not in declared:
             out.append(error(node.origin.file, node.origin.line,
                              f"{where} = {node.value}: no such region in the site: use one of {', '.join(declared)}"))
-        elif str(node.value) != values.region:
+        elif str(node.value) != serving_region(loaded.site, values.region, selects):
             out.append(warning(node.origin.file, node.origin.line,
                                f"{where} = {node.value} in region '{values.region}': this region's {service} "
                                "will use another region's endpoint; is that intended?"))

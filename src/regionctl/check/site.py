@@ -10,12 +10,12 @@ import difflib
 import re
 from typing import Callable, Iterable
 
-from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES
+from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES, conf_keys
 from regionctl.site import layout
-from regionctl.site.endpoints import own_endpoints
+from regionctl.resolve.endpoints import own_endpoints, site_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, sort_problems, warning
-from regionctl.site.provenance import Branch, Tree, Value, branch, origin_of, walk
+from regionctl.site.provenance import Branch, Tree, Value, branch, multistring, origin_of, walk
 from regionctl.site.secrets import secret_path
 
 #: Keystone takes 1..255 characters; the name also becomes a directory and a URL path segment.
@@ -160,7 +160,7 @@ def check_duplicate_urls(loaded: LoadedSite) -> list[Problem]:
     assert site is not None
     claimed: dict[str, object] = {}
     out = []
-    for e in loaded.endpoints:
+    for e in site_endpoints(loaded):
         if e.shared:
             continue
         first = claimed.get(e.url)
@@ -276,7 +276,7 @@ SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
 
 # ---- values files ------------------------------------------------------------------------------
 
-INI_KEYS = {key for svc in SERVICES.values() for key, _ in svc.conf_files}
+INI_KEYS = conf_keys()
 
 
 def check_values_files(loaded: LoadedSite) -> list[Problem]:
@@ -312,18 +312,13 @@ def _check_conf_shape(tree: Tree) -> list[Problem]:
                     out.append(error(options.origin.file, options.origin.line, f"conf.{fkey}.{sname}: expected a map of options, found a single value"))
                 continue
             for oname, opt in options.items():
-                if isinstance(opt, dict) and not _is_multistring(opt):
+                if isinstance(opt, dict) and multistring(opt) is None:
                     where = origin_of(opt)
                     if where:
                         out.append(error(where.file, where.line,
                                          f"conf.{fkey}.{sname}.{oname}: an option takes a value or a list, not a map "
                                          "(for several values use {type: multistring, values: [...]})"))
     return out
-
-
-def _is_multistring(node: Tree) -> bool:
-    kind = node.get("type")
-    return isinstance(kind, Value) and kind.value == "multistring" and isinstance(node.get("values"), Value)
 
 
 def _check_plain_secrets(loaded: LoadedSite, rel: str, tree: Tree) -> list[Problem]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from regionctl.errors import UserError
-from regionctl.render.values import RegionValues, resolve_region
-from regionctl.site.checks import check_all
+from regionctl.resolve.values import RegionValues, resolve_region
+from regionctl.check.site import check_all
 from regionctl.site.load import LoadedSite, load
 from regionctl.site.problems import Problem, sort_problems
 
@@ -32,7 +32,7 @@ def validate(loaded: LoadedSite, regions: list[str] | None = None) -> Report:
     report = Report(problems)
     if loaded.site is None:
         return report
-    from regionctl.openstack.confcheck import check_region
+    from regionctl.check.options import check_region
 
     for name in regions or list(loaded.site.regions):
         values = resolve_region(loaded, name)

@@ -6,9 +6,12 @@ Render, explain and the option checks all read this, so they agree on what a fil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
-from regionctl.openstack.services import SERVICES
-from regionctl.openstack.wiring import NOVA_CONTROLLER_ONLY, derive
+from regionctl.openstack import options
+from regionctl.openstack.services import SERVICES, IniFile
+from regionctl.openstack.wiring import NAMED_SECTION_REGION
+from regionctl.resolve.derive import derive, serving_region
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import Merged, merge
 from regionctl.site.problems import Problem
@@ -45,60 +48,70 @@ def _sub(merged: Merged, *path: str) -> Merged:
 
 def resolve_region(loaded: LoadedSite, region: str) -> RegionValues:
     assert loaded.site is not None
+    site = loaded.site
+    data = options.known(site.release)
     wiring = derive(loaded, region)
     out = RegionValues(region, problems=list(wiring.problems))
+    origin = Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED)
     for service in loaded.site.regions[region].services:
         merged = loaded.resolve(region, service, [wiring.trees.get(service, Branch())])
         out.services[service] = merged
         svc = SERVICES.get(service)
         if svc is None:
             continue
-        for key, filename in svc.conf_files:
-            if service == "nova" and key == "nova_compute":
-                out.files[filename] = ConfFile(service, key, filename, _compute(merged))
-            else:
-                out.files[filename] = ConfFile(service, key, filename, _sub(merged, "conf", key))
-    glance = out.files.get("glance-api.conf")
-    if glance is not None:
-        _glance_cinder_stores(glance, region, Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED))
+        for f in svc.files:
+            sections = _built_on(merged, f) if f.base else _sub(merged, "conf", f.key)
+            conf = ConfFile(service, f.key, f.filename, sections)
+            if data is not None:
+                _named_section_regions(conf, data, lambda service: serving_region(site, region, service), origin)
+            out.files[f.filename] = conf
     return out
 
 
-def _glance_cinder_stores(conf: ConfFile, region: str, origin: Origin) -> None:
-    """Each multi-store backend of type cinder must name the region's cinder too.
+def named_sections(conf: ConfFile, data: options.OptionData) -> dict[str, tuple[str, ...]]:
+    """Sections named by the operator in this file -> the templates whose options they take."""
+    tree = conf.merged.tree
+
+    def value_of(section: str, option: str) -> object:
+        node = branch(tree.get(section)).get(option)
+        return node.value if isinstance(node, Value) else None
+
+    return data.named_sections(conf.service, value_of) if data.has(conf.service) else {}
+
+
+def _named_section_regions(conf: ConfFile, data: options.OptionData, serving: Callable[[str], str | None],
+                           origin: Origin) -> None:
+    """Each named store section that selects a region gets it, unless a layer set or removed it.
 
     Its section is named by the operator (``enabled_backends = fast:cinder``), so it is only
-    known after the merge: the option is added there unless a layer set or removed it.
+    known after the merge.
     """
     tree = conf.merged.tree
-    backends = branch(tree.get("DEFAULT")).get("enabled_backends")
-    if not isinstance(backends, Value) or backends.value is None:
-        return
-    items = backends.value if isinstance(backends.value, list) else str(backends.value).split(",")
-    for item in items:
-        name, _, kind = str(item).partition(":")
-        name = name.strip()
-        if kind.strip() != "cinder" or not name:
+    for name, templates in named_sections(conf, data).items():
+        option = next((o for t in templates if (o := NAMED_SECTION_REGION.get((conf.service, t)))), None)
+        region = serving(option[1]) if option else None
+        if option is None or region is None:
             continue
+        key = option[0]
         section = tree.setdefault(name, Branch())
-        if isinstance(section, dict) and "cinder_os_region_name" not in section \
-                and (name, "cinder_os_region_name") not in conf.merged.deleted:
-            section["cinder_os_region_name"] = Value(region, origin)
+        if isinstance(section, dict) and key not in section and (name, key) not in conf.merged.deleted:
+            section[key] = Value(region, origin)
 
 
-def _compute(merged: Merged) -> Merged:
-    """nova-compute.conf: nova's values minus controller-only sections, then ``conf.nova_compute``.
+def _built_on(merged: Merged, f: IniFile) -> Merged:
+    """A file built on another (nova-compute.conf): the base's values minus ``drops``, then its own.
 
-    A null under ``conf.nova_compute`` removes nova's option from the compute file only.
+    A null under the file's own key removes the base's option from this file only.
     """
-    nova = _sub(merged, "conf", "nova")
+    assert f.base is not None
+    base = _sub(merged, "conf", f.base)
     shared: Tree = Branch()
-    for section, options in nova.tree.items():
-        if section not in NOVA_CONTROLLER_ONLY:
+    for section, options in base.tree.items():
+        if section not in f.drops:
             shared[section] = options
-    overlay = _sub(merged, "conf", "nova_compute")
+    overlay = _sub(merged, "conf", f.key)
     result = merge([shared, overlay.tree])
-    kept = {k: v for k, v in nova.deleted.items() if k[0] not in NOVA_CONTROLLER_ONLY}
+    kept = {k: v for k, v in base.deleted.items() if k[0] not in f.drops}
     for path, gone in overlay.deleted.items():
         options = branch(result.tree.get(path[0]))
         old = options.get(path[1]) if len(path) == 2 else None

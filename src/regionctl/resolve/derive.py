@@ -1,0 +1,208 @@
+"""Region wiring: each service's derived values in one region, from site.yaml and the rules.
+
+The rules are data (``regionctl.openstack.wiring.RULES``); this module is the one function that
+applies them. Every value carries the site.yaml (or secrets) line it comes from, so ``explain``
+can say "derived from site.yaml:12" and masking knows a secret by its origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from regionctl.openstack.services import INFRA_PORTS, SERVICES, Service
+from regionctl.openstack.wiring import MESSAGING_USER, RULES, Kind, Rule
+from regionctl.resolve.endpoints import Endpoint, site_endpoints, unversioned
+from regionctl.site import layout
+from regionctl.site.load import LoadedSite
+from regionctl.site.model import Site
+from regionctl.site.problems import Problem, error
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, branch, lookup
+
+
+@dataclass
+class Wiring:
+    """Derived values of one region: one tree per service, and what was missing."""
+
+    trees: dict[str, Tree]
+    problems: list[Problem]
+
+
+def serving_region(site: Site, region: str, service: str | None) -> str | None:
+    """The region whose ``service`` ``region`` uses: itself, or the one its ``uses:`` names.
+
+    A region that neither runs a service nor names another region for it is pointed at itself
+    (and ``validate`` reports the missing dependency); None only for a ``uses:`` that names no
+    declared region.
+    """
+    r = site.regions[region]
+    if service is None or r.runs(service) or service not in r.uses:
+        return region
+    other = r.uses[service]
+    return other if other in site.regions else None
+
+
+class _Ctx:
+    """What the rules read: the site, one region, its secrets, the site's endpoints."""
+
+    def __init__(self, loaded: LoadedSite, region: str) -> None:
+        assert loaded.site is not None
+        self.loaded = loaded
+        self.site: Site = loaded.site
+        self.region = region
+        self.r = self.site.regions[region]
+        self.problems: list[Problem] = []
+        self.endpoints: list[Endpoint] = site_endpoints(loaded)
+        self.secrets_rel = layout.secrets_file(region).rel
+        self.secrets: Tree = loaded.layers.get(self.secrets_rel, Branch())
+        self.tree: Tree = Branch()
+
+    def at(self, *loc: str) -> Origin:
+        return Origin(self.loaded.site_file, self.loaded.line(*loc), Layer.DERIVED)
+
+    def region_origin(self) -> Origin:
+        return self.at("regions", self.region)
+
+    def url(self, type_: str, interface: str, region: str | None = None) -> tuple[str, Origin] | None:
+        """An endpoint's URL in ``region`` (default: this one); internal falls back to public."""
+        where = region or self.region
+        e = next((e for e in self.endpoints if e.region == where and e.type == type_ and e.interface == interface), None)
+        if e is None and interface != "public":
+            return self.url(type_, "public", region)
+        return (e.url, self.at(*e.loc)) if e else None
+
+    def internal_host(self) -> tuple[str, Origin]:
+        a = self.r.addresses
+        if a is None:
+            return "localhost", self.region_origin()
+        addr = a.internal or a.public
+        loc = ("regions", self.region, "addresses", "internal" if a.internal else "public")
+        base = addr if "://" in addr else "http://" + addr
+        host = urlsplit(base.replace("{", "").replace("}", "")).hostname or "localhost"
+        return host, self.at(*loc)
+
+    def infra(self, what: str) -> tuple[list[str], Origin]:
+        infra = self.r.infra
+        value = getattr(infra, what) if infra else None
+        if value:
+            return ([value] if isinstance(value, str) else list(value)), self.at("regions", self.region, "infra", what)
+        host, origin = self.internal_host()
+        return [f"{host}:{INFRA_PORTS[what]}"], origin
+
+    def secret(self, *path: str, why: str) -> tuple[str, Origin] | None:
+        node = lookup(self.secrets, path)
+        if isinstance(node, Value) and node.value not in (None, ""):
+            return str(node.value), Origin(node.origin.file, node.origin.line, Layer.SECRET)
+        shown = self.loaded.shown(self.secrets_rel)
+        self.problems.append(error(shown, 0, f"{'.'.join(path)} is missing: {why}; add it to this file"))
+        return None
+
+    def set(self, conf: str, section: str, option: str, value: object, origin: Origin) -> None:
+        node = self.tree
+        for key in ("conf", conf, section):
+            node = branch(node.setdefault(key, Branch()))
+        node[option] = Value(value, origin)
+
+
+def _auth(ctx: _Ctx, rule: Rule, region: str) -> None:
+    """A keystoneauth password section acting as ``rule.user``, bound to ``region``."""
+    conf, section = rule.conf, rule.section
+    ident = ctx.url("identity", "internal")
+    if ident:
+        ctx.set(conf, section, "auth_url", unversioned(ident[0]), ident[1])
+    ro = ctx.region_origin()
+    for option, value in (("auth_type", "password"), ("project_domain_name", "Default"),
+                          ("user_domain_name", "Default"), ("project_name", "service"), ("username", rule.user)):
+        ctx.set(conf, section, option, value, ro)
+    pw = ctx.secret("passwords", "service_users", rule.user, why=f"[{section}] authenticates as the {rule.user} user")
+    if pw:
+        ctx.set(conf, section, "password", *pw)
+    if rule.region_key:
+        ctx.set(conf, section, rule.region_key, region, ro)
+    if rule.interfaces:
+        ctx.set(conf, section, "valid_interfaces", rule.interfaces, ro)
+
+
+def _authtoken(ctx: _Ctx, rule: Rule) -> None:
+    public = ctx.url("identity", "public")
+    if public:
+        ctx.set(rule.conf, rule.section, "www_authenticate_uri", unversioned(public[0]), public[1])
+    _auth(ctx, Rule(rule.conf, rule.section, Kind.AUTH, user=rule.user, interfaces=None), ctx.region)
+    mc, mo = ctx.infra("memcached")
+    ctx.set(rule.conf, rule.section, "memcached_servers", ",".join(mc), mo)
+
+
+def _transport(ctx: _Ctx, rule: Rule) -> None:
+    hosts, _ = ctx.infra("messaging")
+    pw = ctx.secret("passwords", "messaging", why=f"[{rule.section}] transport_url logs in to the region's RabbitMQ")
+    if pw:
+        creds = f"{MESSAGING_USER}:{quote(pw[0], safe='')}"
+        ctx.set(rule.conf, rule.section, "transport_url", "rabbit://" + ",".join(f"{creds}@{h}" for h in hosts) + "//",
+                pw[1])
+
+
+def _cache(ctx: _Ctx, rule: Rule) -> None:
+    mc, mo = ctx.infra("memcached")
+    ctx.set(rule.conf, rule.section, "backend", "oslo_cache.memcache_pool", mo)
+    ctx.set(rule.conf, rule.section, "enabled", True, mo)
+    ctx.set(rule.conf, rule.section, "memcache_servers", ",".join(mc), mo)
+
+
+def _catalog_info(ctx: _Ctx, rule: Rule, region: str) -> None:
+    """nova's [cinder] catalog_info: the serving region's own v3 block-storage type."""
+    service = SERVICES[rule.selects or "cinder"]
+    registered = {e.type for e in ctx.endpoints if e.region == region}
+    found = next((c.type for c in service.all_types() if c.type in registered and not c.type.endswith("v2")), None)
+    if found:
+        ctx.set(rule.conf, rule.section, rule.key, f"{found}::internalURL", ctx.region_origin())
+
+
+def _databases(ctx: _Ctx, service: Service) -> None:
+    hosts, _ = ctx.infra("database")
+    for db in service.databases:
+        pw = ctx.secret("passwords", "databases", db.user,
+                        why=f"[{db.section}] connection logs in as database user {db.user}")
+        if pw:
+            url = f"mysql+pymysql://{db.user}:{quote(pw[0], safe='')}@{hosts[0]}/{db.name}"
+            ctx.set(service.files[0].key, db.section, "connection", url, pw[1])
+
+
+def _apply(ctx: _Ctx, rule: Rule) -> None:
+    region = serving_region(ctx.site, ctx.region, rule.selects)
+    if region is None:
+        return  # nothing serves it: check/ reports a missing dependency, the options stay unset
+    ro = ctx.region_origin()
+    if rule.kind is Kind.AUTHTOKEN:
+        _authtoken(ctx, rule)
+    elif rule.kind is Kind.AUTH:
+        _auth(ctx, rule, region)
+    elif rule.kind is Kind.REGION:
+        ctx.set(rule.conf, rule.section, rule.key, region, ro)
+    elif rule.kind is Kind.SET:
+        ctx.set(rule.conf, rule.section, rule.key, rule.value, ro)
+    elif rule.kind is Kind.URL:
+        found = ctx.url(rule.type, "internal", region)
+        if found:
+            ctx.set(rule.conf, rule.section, rule.key, unversioned(found[0]) if rule.unversioned else found[0], found[1])
+    elif rule.kind is Kind.CATALOG_INFO:
+        _catalog_info(ctx, rule, region)
+    elif rule.kind is Kind.TRANSPORT:
+        _transport(ctx, rule)
+    elif rule.kind is Kind.CACHE:
+        _cache(ctx, rule)
+
+
+def derive(loaded: LoadedSite, region: str) -> Wiring:
+    """The derived values of every service ``region`` runs (pure: reads the loaded site only)."""
+    trees: dict[str, Tree] = {}
+    problems: list[Problem] = []
+    for service in list(loaded.site.regions[region].services) if loaded.site else []:
+        ctx = _Ctx(loaded, region)
+        svc = SERVICES.get(service)
+        if svc is not None:
+            for rule in RULES.get(service, ()):
+                _apply(ctx, rule)
+            _databases(ctx, svc)
+        trees[service] = ctx.tree
+        problems += ctx.problems
+    return Wiring(trees, problems)
