@@ -12,7 +12,7 @@ import yaml
 from conftest import EXAMPLES, SECRETS, make_site
 from regionctl.openstack.deployers import HELM_CHARTS, HELM_DEFAULT_TOLERATIONS
 from regionctl.openstack.services import service_for_file
-from regionctl.render.helm import to_yaml
+from regionctl.render.yaml import to_yaml
 from regionctl.render.ini import render_ini
 from regionctl.site.provenance import BUILTIN, Branch, Tree, Value
 

@@ -20,7 +20,8 @@ import click
 from regionctl.cli.output import emit
 from regionctl.errors import UserError
 from regionctl.openstack.deployers import GENESTACK_BASE_DIR, HELM_CHARTS, genestack_base_file, node_labels, node_taints
-from regionctl.render.helm import overrides_rel, secrets_rel, to_yaml
+from regionctl.render.helm import overrides_rel, secrets_rel
+from regionctl.render.yaml import to_yaml
 from regionctl.site.load import LoadedSite, load
 from regionctl.site.model import Region
 

@@ -108,6 +108,22 @@ KOLLA_NOVA_CONTROLLERS: tuple[KollaPath, ...] = (
 #: nova-compute's own file: what nova-compute.conf holds beyond the shared nova.conf.
 KOLLA_NOVA_COMPUTE = KollaPath("nova/nova-compute.conf", "nova-cell", "nova-compute")
 
+
+@dataclass(frozen=True)
+class KollaSplit:
+    """A service whose files kolla merges per container: what all share, the controllers' own,
+    and the file built on the shared one (regionctl's ``conf_key``) for ``compute``."""
+
+    conf_key: str
+    controllers: tuple[KollaPath, ...]
+    compute: KollaPath
+
+
+#: regionctl service -> how kolla splits its files between containers.
+KOLLA_SPLITS: dict[str, KollaSplit] = {
+    "nova": KollaSplit("nova_compute", KOLLA_NOVA_CONTROLLERS, KOLLA_NOVA_COMPUTE),
+}
+
 #: Where the identity region's secrets keep the Keystone admin password. Every region needs it,
 #: whatever the deployer: each region registers its own endpoints in the shared Keystone as admin.
 ADMIN_SECRET: tuple[str, ...] = ("passwords", "keystone_admin")
@@ -206,6 +222,23 @@ class HelmChart:
     users: tuple[HelmUser, ...]
     components: tuple[tuple[str, str], ...]
     tolerations: str
+    region_lists: tuple[tuple[str, ...], ...] = ()
+    compute: "HelmCompute | None" = None
+
+
+@dataclass(frozen=True)
+class HelmCompute:
+    """A chart with one conf file whose compute-node variant is the file minus some sections.
+
+    openstack-helm's nova chart writes nova-compute.conf as nova.conf minus the sections listed in
+    ``conf.<redactions>``; what regionctl's ``conf.<conf_key>`` adds for compute nodes only goes
+    into a label override of the compute DaemonSet, ``conf.overrides.<daemonset>`` (helm-toolkit's
+    daemonset_overrides: chart name + "_" + daemonset name).
+    """
+
+    conf_key: str
+    redactions: str
+    daemonset: str
 
 
 def _users(*names: str, acts: dict[str, tuple[str, str]] | None = None) -> tuple[HelmUser, ...]:
@@ -220,7 +253,8 @@ def _ctl(*paths: str) -> tuple[tuple[str, str], ...]:
 #: regionctl service -> its chart. Users and components are the charts' own, from values.yaml.
 HELM_CHARTS: dict[str, HelmChart] = {
     "keystone": HelmChart("keystone", _users("admin", "test"), _ctl("api", "job", "test"), "keystone"),
-    "horizon": HelmChart("horizon", _users("admin"), _ctl("dashboard", "job", "test"), "horizon"),
+    "horizon": HelmChart("horizon", _users("admin"), _ctl("dashboard", "job", "test"), "horizon",
+                         region_lists=(("conf", "horizon", "local_settings", "config", "default_service_regions"),)),
     "nova": HelmChart(
         "nova",
         _users("admin", "nova", "service", "neutron", "ironic", "placement", "cinder", "test",
@@ -230,6 +264,7 @@ HELM_CHARTS: dict[str, HelmChart] = {
         + _ctl("api_metadata", "conductor", "job", "novncproxy", "osapi", "scheduler", "serialproxy",
                "spiceproxy", "test"),
         "nova",
+        compute=HelmCompute("nova_compute", "nova_compute_redactions", "nova_compute"),
     ),
     "placement": HelmChart("placement", _users("admin", "placement", acts={"placement": ("placement", "keystone_authtoken")}),
                            _ctl("api", "job"), "placement"),
@@ -257,12 +292,6 @@ HELM_CHARTS: dict[str, HelmChart] = {
 
 #: The keystoneauth options of a wiring section an auth block takes (password goes to secrets).
 HELM_AUTH_FIELDS: tuple[str, ...] = ("username", "password", "project_name", "user_domain_name", "project_domain_name")
-
-#: The nova chart has one nova.conf; its nova-compute.conf is nova.conf minus the sections listed
-#: in ``conf.nova_compute_redactions``. What regionctl's ``conf.nova_compute`` adds for compute
-#: nodes only goes into a label override of the compute DaemonSet, ``conf.overrides.<this>``
-#: (helm-toolkit's daemonset_overrides: chart name + "_" + daemonset name).
-NOVA_COMPUTE_DAEMONSET = "nova_compute"
 
 #: The chart default tolerations (every chart's ``pod.tolerations.<chart>.tolerations``); Helm
 #: replaces lists whole, so regionctl's list repeats them.

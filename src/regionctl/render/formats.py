@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from regionctl.render.plain import RenderedFile
+from regionctl.render.files import RenderedFile
 from regionctl.resolve.values import RegionValues
 from regionctl.site.load import LoadedSite
 

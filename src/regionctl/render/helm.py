@@ -19,8 +19,6 @@ What a chart gets, lowest precedence first (the site's own values win, as everyw
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,18 +28,18 @@ from regionctl.openstack.deployers import (
     HELM_AUTH_FIELDS,
     HELM_CHARTS,
     HELM_DEFAULT_TOLERATIONS,
-    NOVA_COMPUTE_DAEMONSET,
     PLACEMENT_FALLBACK,
     PLACEMENT_LABELS,
     ROLE_PLACEMENTS,
     HelmChart,
+    HelmCompute,
     Taint,
     node_taints,
 )
-from regionctl.openstack.services import SERVICES
+from regionctl.openstack.services import SERVICES, IniFile, conf_keys
 from regionctl.resolve.endpoints import identity_urls
-from regionctl.openstack.services import NOVA_CONTROLLER_ONLY
-from regionctl.render.plain import RenderedFile
+from regionctl.render.files import RenderedFile, header
+from regionctl.render.yaml import sorted_keys, to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
@@ -50,9 +48,8 @@ from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, 
 from regionctl.site.secrets import is_secret
 
 HELM_DIR = "helm-configs"
-COMPUTE_KEY = "nova_compute"  # regionctl's conf key for nova-compute.conf; no chart has it
 #: Every INI file's conf key: a chart gets its own from the rendered files, never another's.
-INI_KEYS = frozenset(key for svc in SERVICES.values() for key, _ in svc.conf_files)
+INI_KEYS = conf_keys()
 
 
 def overrides_rel(region: str, service: str) -> str:
@@ -73,8 +70,7 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
         if chart is None:
             continue
         public, secret = split_secrets(chart_values(loaded, values, service))
-        head = (f"# Rendered by regionctl from {loaded.site_file}; edit the site, not this file.\n"
-                f"# openstack-helm values of the {chart.chart} chart in region {region}.\n")
+        head = header(loaded.site_file, f"openstack-helm values of the {chart.chart} chart in region {region}.")
         out.append(RenderedFile(overrides_rel(region, service), head + (
             f"# Sensitive values are in {region}-{service}-helm-secrets.yaml beside it; pass both, this one\n"
             f"# first: regionctl helm-args -r {region} {service}\n") + to_yaml(sorted_keys(plain(public))), False))
@@ -93,13 +89,12 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
     derived: Tree = Branch()
     _identity(derived, loaded, values.region, chart, files)
     _placement(derived, loaded, values.region, chart)
-    if service == "horizon":
-        o = _region_origin(loaded, values.region)
-        _put(derived, ("conf", "horizon", "local_settings", "config", "default_service_regions"),
-             Value([{"service": "*", "region": values.region}], o))
-    if service == "nova":
-        _put(derived, ("conf", "nova_compute_redactions"),
-             Value(sorted(NOVA_CONTROLLER_ONLY), _region_origin(loaded, values.region)))
+    ro = _region_origin(loaded, values.region)
+    for path in chart.region_lists:
+        _put(derived, path, Value([{"service": "*", "region": values.region}], ro))
+    compute = _compute_file(service, chart)
+    if compute is not None:
+        _put(derived, ("conf", compute[0].redactions), Value(sorted(compute[1].drops), ro))
     merged_svc = values.services.get(service)
     site_tree: Tree = Branch()
     deleted: dict[tuple[str, ...], Value] = {}
@@ -113,14 +108,22 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
         deleted = {p: v for p, v in merged_svc.deleted.items() if not _handled_elsewhere(p)}
     tree = merge([derived, site_tree]).tree
     for key, conf in sorted(files.items()):
-        if key != COMPUTE_KEY:
+        if compute is None or key != compute[0].conf_key:
             _put(tree, ("conf", key), ini_ready(conf.merged.tree))
             deleted.update({("conf", key) + p: v for p, v in conf.merged.deleted.items()})
     for path, gone in sorted(deleted.items()):  # a null the site wrote: Helm deletes the chart's default too
         _put(tree, path, Value(None, gone.origin))
-    if service == "nova" and "nova" in files and COMPUTE_KEY in files:
-        _compute_overrides(tree, loaded, values.region, files["nova"], files[COMPUTE_KEY])
+    if compute is not None and compute[1].base in files and compute[0].conf_key in files:
+        _compute_overrides(tree, compute[0], values.region, files[str(compute[1].base)], files[compute[0].conf_key])
     return tree
+
+
+def _compute_file(service: str, chart: HelmChart) -> tuple[HelmCompute, IniFile] | None:
+    """The chart's compute variant and regionctl's file it comes from, where the chart has one."""
+    if chart.compute is None:
+        return None
+    f = next((f for f in SERVICES[service].files if f.key == chart.compute.conf_key and f.base), None)
+    return (chart.compute, f) if f else None
 
 
 def _handled_elsewhere(path: tuple[str, ...]) -> bool:
@@ -209,13 +212,14 @@ def _placement(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart)
         _put(derived, ("pod", "tolerations", chart.tolerations, "tolerations"), Value(tolerations, origin))
 
 
-def _compute_overrides(tree: Tree, loaded: LoadedSite, region: str, nova: ConfFile, compute: ConfFile) -> None:
+def _compute_overrides(tree: Tree, spec: HelmCompute, region: str, nova: ConfFile,
+                       compute: ConfFile) -> None:
     """What nova-compute.conf holds beyond the chart's nova.conf-minus-redactions.
 
     The nova chart has no compute-only conf; helm-toolkit's DaemonSet label overrides give every
     node with the compute label its own config, so that is where ``conf.nova_compute`` goes.
     """
-    redactions = lookup(tree, ("conf", "nova_compute_redactions"))
+    redactions = lookup(tree, ("conf", spec.redactions))
     omitted = set(redactions.value or []) if isinstance(redactions, Value) else set()
     shared: dict[str, Tree] = {s: o for s, o in ini_ready(nova.merged.tree).items()
                                if s not in omitted and isinstance(o, dict)}
@@ -244,11 +248,11 @@ def _compute_overrides(tree: Tree, loaded: LoadedSite, region: str, nova: ConfFi
         k, v = sel.get("node_selector_key"), sel.get("node_selector_value")
         key = str(k.value) if isinstance(k, Value) else key
         value = str(v.value) if isinstance(v, Value) else value
-    secret = any(is_secret(("conf", "nova") + p, v) for p, v in walk(diff))
+    secret = any(is_secret(("conf", nova.conf_key) + p, v) for p, v in walk(diff))
     first = next(iter(v for _, v in walk(diff)))
     origin = Origin(first.origin.file, first.origin.line, Layer.SECRET if secret else first.origin.layer)
-    entry = {"label": {"key": key, "values": [value]}, "conf": {"nova": plain(diff)}}
-    _put(tree, ("conf", "overrides", NOVA_COMPUTE_DAEMONSET, "labels"), Value([entry], origin))
+    entry = {"label": {"key": key, "values": [value]}, "conf": {nova.conf_key: plain(diff)}}
+    _put(tree, ("conf", "overrides", spec.daemonset, "labels"), Value([entry], origin))
 
 
 def _region_origin(loaded: LoadedSite, region: str) -> Origin:
@@ -265,13 +269,6 @@ def _put(tree: Tree, path: tuple[str, ...], node: Tree | Value) -> None:
     tree[path[-1]] = node
 
 
-def sensitive(path: tuple[str, ...], value: Value) -> bool:
-    """regionctl's secret rule, except that a flag (``send_service_user_token: true``) is no secret."""
-    if isinstance(value.value, bool) and not value.origin.is_secret:
-        return False
-    return is_secret(path, value)
-
-
 def split_secrets(tree: Tree, path: tuple[str, ...] = ()) -> tuple[Tree, Tree]:
     """(not sensitive, sensitive): every leaf goes to one side at its own path; nulls stay public."""
     public: Tree = Branch()
@@ -284,80 +281,8 @@ def split_secrets(tree: Tree, path: tuple[str, ...] = ()) -> tuple[Tree, Tree]:
                 public[key] = a
             if b:
                 secret[key] = b
-        elif node.value is not None and sensitive(here, node):
+        elif node.value is not None and is_secret(here, node):
             secret[key] = node
         else:
             public[key] = node
     return public, secret
-
-
-# -- YAML that Helm (YAML 1.1) and Ansible read back as written --------------------------------
-
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
-_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-
-
-def yaml_key(key: Any) -> str:
-    text = str(key)
-    if _PLAIN_KEY.match(text) and text.lower() not in _YAML11_WORDS:
-        return text
-    return json.dumps(text)
-
-
-def yaml_scalar(value: Any) -> str:
-    """Strings always double-quoted: ``yes``, ``on``, ``0755`` or ``1e3`` stay strings in YAML 1.1."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return ".nan"
-        if value in (float("inf"), float("-inf")):
-            return ".inf" if value > 0 else "-.inf"
-        return repr(value)
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, (list, tuple)):
-        return "[]"
-    return json.dumps(str(value))
-
-
-def _lines(node: Any, pad: str) -> list[str]:
-    out: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(value, (dict, list, tuple)) and value:
-                out.append(f"{pad}{yaml_key(key)}:")
-                out += _lines(value, pad + "  ")
-            else:
-                out.append(f"{pad}{yaml_key(key)}: {yaml_scalar(value)}")
-    else:
-        for item in node:
-            if isinstance(item, (dict, list, tuple)) and item:
-                sub = _lines(item, pad + "  ")
-                out.append(f"{pad}- {sub[0][len(pad) + 2:]}")
-                out += sub[1:]
-            else:
-                out.append(f"{pad}- {yaml_scalar(item)}")
-    return out
-
-
-def sorted_keys(data: Any) -> Any:
-    """Maps with their keys sorted, at every depth (lists keep their order): same site, same bytes."""
-    if isinstance(data, dict):
-        return {k: sorted_keys(data[k]) for k in sorted(data, key=str)}
-    if isinstance(data, list):
-        return [sorted_keys(v) for v in data]
-    return data
-
-
-def to_yaml(data: dict[str, Any] | list[Any]) -> str:
-    """Block YAML, keys in the order given; an empty document is ``{}``."""
-    if not data:
-        return yaml_scalar(data) + "\n"
-    return "\n".join(_lines(data, "")) + "\n"
-
-

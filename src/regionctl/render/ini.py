@@ -13,9 +13,6 @@ from typing import Any
 
 from regionctl.site.provenance import Tree, Value, multistring
 
-HEADER = "# Rendered by regionctl from {site}; edit the site, not this file.\n"
-
-
 def ini_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

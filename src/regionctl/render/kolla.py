@@ -28,20 +28,20 @@ from regionctl.openstack.deployers import (
     KOLLA_ENABLE,
     KOLLA_FQDN_PREFIX,
     KOLLA_GLOBAL,
-    KOLLA_NOVA_COMPUTE,
-    KOLLA_NOVA_CONTROLLERS,
     KOLLA_PASSWORDS,
     KOLLA_SERVICE_FILE,
+    KOLLA_SPLITS,
     KOLLA_TEMPLATE_SECRETS,
 )
 from regionctl.openstack.services import SERVICES
-from regionctl.render.helm import sensitive, to_yaml
-from regionctl.render.ini import HEADER, render_ini
-from regionctl.render.plain import RenderedFile
+from regionctl.render.files import RenderedFile, header
+from regionctl.render.ini import render_ini
+from regionctl.render.yaml import to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site import layout
 from regionctl.resolve.endpoints import identity_urls, site_endpoints, unversioned
 from regionctl.site.load import LoadedSite
+from regionctl.site.secrets import is_secret
 from regionctl.site.provenance import Branch, Tree, Value, bare, branch, lookup, plain, walk
 
 CONFIG_DIR = "config"
@@ -77,13 +77,13 @@ def kolla_passwords(loaded: LoadedSite, values: RegionValues) -> Passwords:
     for (key, section, option), var in KOLLA_CONF_PASSWORDS.items():
         node = lookup(files[key].merged.tree, (section, option)) if key in files else None
         if isinstance(node, Value) and node.value not in (None, "") and var not in found \
-                and sensitive(("conf", key, section, option), node):
+                and is_secret(("conf", key, section, option), node):
             found[var] = node
     return found
 
 
 def passwords_yml(loaded: LoadedSite, region: str, passwords: Passwords) -> str:
-    head = HEADER.format(site=loaded.site_file) + (
+    head = header(loaded.site_file) + (
         f"# kolla-ansible passwords of region {region}, from its secrets file (keystone_admin_password\n"
         "# from the identity region's). Partial on purpose: merge it over a full kolla-genpwd file with\n"
         "# kolla-mergepwd --old THIS --new FULL --final FULL (docs/deploy.md).\n")
@@ -109,7 +109,7 @@ def globals_yml(loaded: LoadedSite, name: str) -> str:
     site = loaded.site
     region = site.regions[name]
     home = site.identity_region()
-    lines = [HEADER.format(site=loaded.site_file).rstrip("\n"),
+    lines = [header(loaded.site_file).rstrip("\n"),
              f"# kolla-ansible variables of region {name}: kolla-ansible deploy --configdir <this directory>.",
              ""]
     _var(lines, "openstack_region_name", name)
@@ -258,8 +258,8 @@ def _minus(a: Tree, b: Tree) -> Tree:
 
 
 def _file(loaded: LoadedSite, region: str, rel: str, key: str, tree: Tree, what: str) -> RenderedFile:
-    head = HEADER.format(site=loaded.site_file) + f"# node_custom_config: kolla-ansible merges this into {what}.\n"
-    secret = any(sensitive(("conf", key) + path, v) for path, v in walk(tree))
+    head = header(loaded.site_file) + f"# node_custom_config: kolla-ansible merges this into {what}.\n"
+    secret = any(is_secret(("conf", key) + path, v) for path, v in walk(tree))
     return RenderedFile(f"{region}/{CONFIG_DIR}/{rel}", render_ini(tree, head), secret)
 
 
@@ -267,7 +267,7 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
     assert loaded.site is not None
     name = values.region
     files = {c.conf_key: c for c in values.files.values()}
-    out = [RenderedFile(f"{name}/{CONFIG_DIR}/{KOLLA_GLOBAL.rel}", HEADER.format(site=loaded.site_file) + (
+    out = [RenderedFile(f"{name}/{CONFIG_DIR}/{KOLLA_GLOBAL.rel}", header(loaded.site_file) + (
         "# node_custom_config: kolla-ansible merges this into every service's file, first.\n"
         "# Empty on purpose: kolla's templates take the shared Keystone from keystone_internal_url and\n"
         "# keystone_public_url (globals.yml), and regionctl writes each service's options into that\n"
@@ -277,15 +277,19 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
         svc = SERVICES.get(service)
         if path is None or svc is None:
             continue
-        if service == "nova" and "nova" in files and "nova_compute" in files:
-            ctl, cmp = kolla_tree(files["nova"], passwords), kolla_tree(files["nova_compute"], passwords)
+        split = KOLLA_SPLITS.get(service)
+        base = next((f.base for f in svc.files if split and f.key == split.conf_key and f.base), None)
+        if split is not None and base in files and split.conf_key in files:
+            assert base is not None
+            main = files[base]
+            ctl, cmp = kolla_tree(main, passwords), kolla_tree(files[split.conf_key], passwords)
             shared = _common(ctl, cmp)
-            out.append(_file(loaded, name, path.rel, "nova", shared, "every nova container's nova.conf"))
+            out.append(_file(loaded, name, path.rel, base, shared, f"every {service} container's {main.filename}"))
             only_ctl = _minus(ctl, shared)
-            for c in KOLLA_NOVA_CONTROLLERS:
-                out.append(_file(loaded, name, c.rel, "nova", only_ctl, f"{c.container}'s nova.conf"))
-            out.append(_file(loaded, name, KOLLA_NOVA_COMPUTE.rel, "nova_compute", _minus(cmp, shared),
-                             "nova-compute's nova.conf"))
+            for c in split.controllers:
+                out.append(_file(loaded, name, c.rel, base, only_ctl, f"{c.container}'s {main.filename}"))
+            out.append(_file(loaded, name, split.compute.rel, split.conf_key, _minus(cmp, shared),
+                             f"{split.compute.container}'s {main.filename}"))
             continue
         for key, _ in svc.conf_files:
             if key in files:

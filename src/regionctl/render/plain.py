@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from regionctl.openstack.services import DASHBOARD_SERVICE, SERVICES
 from regionctl.resolve.endpoints import identity_urls
-from regionctl.render.ini import HEADER, render_ini
+from regionctl.render.files import RenderedFile, header
+from regionctl.render.ini import render_ini
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site.load import LoadedSite
 from regionctl.site.provenance import walk
 from regionctl.site.secrets import is_secret
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    rel: str  # relative to the output directory: <region>/etc/nova/nova.conf
-    text: str
-    secret: bool  # holds a secret: written mode 0600
-
-    @property
-    def mode(self) -> int:
-        return 0o600 if self.secret else 0o644
 
 
 def file_holds_secret(conf: ConfFile) -> bool:
@@ -30,12 +18,12 @@ def file_holds_secret(conf: ConfFile) -> bool:
 
 def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile]:
     assert loaded.site is not None
-    header = HEADER.format(site=loaded.site_file)
+    head = header(loaded.site_file)
     region = loaded.site.regions[values.region]
     out = []
     for conf in values.files.values():
         svc = SERVICES[conf.service]
-        text = render_ini(conf.merged.tree, header)
+        text = render_ini(conf.merged.tree, head)
         out.append(RenderedFile(f"{values.region}/etc/{svc.etc}/{conf.filename}", text, file_holds_secret(conf)))
     if region.runs(DASHBOARD_SERVICE):
         out.append(RenderedFile(f"{values.region}/etc/{SERVICES[DASHBOARD_SERVICE].etc}/local_settings.py",
@@ -51,7 +39,7 @@ def horizon_settings(loaded: LoadedSite, region: str) -> str:
     keystone = urls.get("public") or next(iter(urls.values()), "")
     regions = list(site.regions)
     return "\n".join([
-        f"# Rendered by regionctl from {loaded.site_file}; edit the site, not this file.",
+        header(loaded.site_file).rstrip("\n"),
         "# One Keystone serves every region: Horizon offers the regions its catalog lists,",
         f"# {', '.join(regions)}, in the region switcher of its header.",
         f"OPENSTACK_KEYSTONE_URL = {keystone!r}",

@@ -6,9 +6,10 @@ import secrets
 from pathlib import Path
 
 from regionctl.fileio import write_dir_atomic
+from regionctl.openstack.services import database_users, service_users
 
-SERVICE_USERS = ("nova", "placement", "neutron", "glance", "cinder")
-DATABASES = ("keystone", "nova", "placement", "neutron", "glance", "cinder")  # database users
+SERVICE_USERS = service_users()
+DATABASES = database_users()
 
 SITE_YAML = """\
 # yaml-language-server: $schema=site.schema.json
