@@ -15,22 +15,34 @@ from regionctl.cli.main import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
-SITE = """\
-format: 1
-regions:
-  One:
-    addresses:
-      public: http://192.0.2.1
-    services:
-      keystone:
-      nova:
-  Two:
-    parent: One
-    addresses:
-      public: http://192.0.2.2
-    services:
-      nova:
-"""
+#: what a region runs unless a test says otherwise: nova and everything nova needs
+COMPUTE = ("nova", "placement", "neutron", "glance")
+
+
+def region_yaml(name: str, services: tuple[str, ...] | str = COMPUTE, *, public: str | None = None,
+                internal: str | None = None, parent: str | None = None, extra: str = "") -> str:
+    """One region of a site.yaml, in the layout every test's line numbers count on:
+    name, parent, addresses, services, then ``extra`` (indented four spaces: infra, nodes, ...)."""
+    if isinstance(services, str):
+        services = tuple(services.split())
+    lines = [f"  {name}:"]
+    if parent:
+        lines.append(f"    parent: {parent}")
+    if public:
+        lines += ["    addresses:", f"      public: {public}"] + ([f"      internal: {internal}"] if internal else [])
+    lines.append("    services:")
+    lines += [f"      {s}:" for s in services]
+    return "\n".join(lines) + "\n" + textwrap.indent(textwrap.dedent(extra), "    ")
+
+
+def site_text(*regions: str, head: str = "") -> str:
+    """A site.yaml of ``regions`` (from :func:`region_yaml`), ``head`` lines before ``regions:``."""
+    return "format: 1\n" + head + "regions:\n" + "".join(regions)
+
+
+#: the small valid site the tests break: One hosts Keystone, Two is its child; both run compute
+SITE = site_text(region_yaml("One", ("keystone",) + COMPUTE, public="http://192.0.2.1"),
+                 region_yaml("Two", COMPUTE, public="http://192.0.2.2", parent="One"))
 
 SECRETS = """\
 passwords:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_site
+from conftest import COMPUTE, make_site, region_yaml, site_text
 
 
 def lines_of(cli, root: Path) -> tuple[int, list[str]]:
@@ -82,26 +82,8 @@ CASES = [
 
 @pytest.mark.parametrize("rel,text,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_option_checks(cli, tmp_path: Path, rel: str, text: str, expected: str) -> None:
-    site = """\
-format: 1
-regions:
-  One:
-    addresses:
-      public: http://192.0.2.1
-    services:
-      keystone:
-      nova:
-  Two:
-    parent: One
-    addresses:
-      public: http://192.0.2.2
-    services:
-      nova:
-      neutron:
-      glance:
-      cinder:
-      placement:
-"""
+    site = site_text(region_yaml("One", ("keystone",) + COMPUTE, public="http://192.0.2.1"),
+                     region_yaml("Two", "nova neutron glance cinder placement", public="http://192.0.2.2", parent="One"))
     root = make_site(tmp_path / "s", site, {rel: text})
     code, lines = lines_of(cli, root)
     want = f"{root}/{expected}"
@@ -111,8 +93,8 @@ regions:
 
 def test_glance_cinder_store_gets_region(cli, tmp_path: Path) -> None:
     from oslo_config import cfg
-    site_text = "format: 1\nregions:\n  One:\n    addresses:\n      public: http://192.0.2.1\n    services:\n      keystone:\n      glance:\n"
-    root = make_site(tmp_path / "s", site_text, {
+    text = site_text(region_yaml("One", "keystone glance cinder", public="http://192.0.2.1"))
+    root = make_site(tmp_path / "s", text, {
         "values/glance.yaml": "conf:\n  glance:\n    DEFAULT:\n      enabled_backends: fast:cinder, slow:cinder\n"
                               "    glance_store:\n      default_backend: fast\n"})
     (root / "regions/Two").exists() and __import__("shutil").rmtree(root / "regions/Two")

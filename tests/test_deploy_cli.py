@@ -10,7 +10,7 @@ import pytest
 import yaml
 from oslo_config import cfg
 
-from conftest import EXAMPLES, make_site
+from conftest import COMPUTE, EXAMPLES, make_site, region_yaml, site_text
 from regionctl.cli import deploy
 from regionctl.cli import main as cli_main
 from regionctl.site.load import load
@@ -135,30 +135,19 @@ def test_link_needs_the_rendered_region(cli, tmp_path: Path, helm_out: Path) -> 
 
 # -- k8s-nodes ---------------------------------------------------------------------------------
 
-NODES = """\
-format: 1
-regions:
-  One:
-    addresses:
-      public: http://192.0.2.1
-    services:
-      keystone:
-      nova:
-    nodes:
-      - name: ctl-1
-        roles: [control]
-      - name: cmp-1
-        roles: [hypervisor]
-      - name: net-1
-        roles: [network, hypervisor]
-      - name: hci-1
-        roles: [control, hypervisor]
-  Two:
-    addresses:
-      public: http://192.0.2.2
-    services:
-      nova:
-"""
+NODES = site_text(
+    region_yaml("One", ("keystone",) + COMPUTE, public="http://192.0.2.1", extra="""\
+        nodes:
+          - name: ctl-1
+            roles: [control]
+          - name: cmp-1
+            roles: [hypervisor]
+          - name: net-1
+            roles: [network, hypervisor]
+          - name: hci-1
+            roles: [control, hypervisor]
+        """),
+    region_yaml("Two", COMPUTE, public="http://192.0.2.2"))
 
 
 def test_k8s_nodes_commands(cli, tmp_path: Path) -> None:
@@ -195,14 +184,14 @@ def test_k8s_nodes_manifests(cli, tmp_path: Path) -> None:
 def test_k8s_nodes_without_nodes(cli, tmp_path: Path) -> None:
     root = make_site(tmp_path / "s", NODES)
     assert one_error(cli("k8s-nodes", "-s", str(root), "-r", "Two")) == (
-        f"{root}/site.yaml:18: region 'Two' declares no nodes: add "
+        f"{root}/site.yaml:21: region 'Two' declares no nodes: add "
         "'nodes: [{name: NODE, roles: [control|network|hypervisor]}]' under it")
 
 
 def test_k8s_nodes_bad_site(cli, tmp_path: Path) -> None:
     root = make_site(tmp_path / "s", NODES.replace("roles: [control]", "roles: [controller]"))
     line = one_error(cli("k8s-nodes", "-s", str(root), "-r", "One"))
-    assert line.startswith(f"{root}/site.yaml:11: error: regions.One.nodes.0.roles.0:")
+    assert line.startswith(f"{root}/site.yaml:14: error: regions.One.nodes.0.roles.0:")
 
 
 # -- every format -----------------------------------------------------------------------------

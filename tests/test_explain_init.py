@@ -66,8 +66,8 @@ def test_explain_errors(cli, tmp_path: Path) -> None:
     assert (r.code, r.err.strip()) == (1, "regionctl: error: unknown region 'Nope': the site declares One, Two")
     r = cli("explain", "-s", str(root), "-r", "Two", "nova.conf:DEFAULT.debug")
     assert (r.code, r.err.strip()) == (1, "regionctl: nova.conf [DEFAULT] debug is not set in Two")
-    r = cli("explain", "-s", str(root), "-r", "Two", "glance-api.conf:DEFAULT.debug")
-    assert (r.code, r.err.strip()) == (1, "regionctl: error: region 'Two' does not run glance: nothing sets glance-api.conf [DEFAULT] debug there")
+    r = cli("explain", "-s", str(root), "-r", "Two", "cinder.conf:DEFAULT.debug")
+    assert (r.code, r.err.strip()) == (1, "regionctl: error: region 'Two' does not run cinder: nothing sets cinder.conf [DEFAULT] debug there")
     r = cli("explain", "-s", str(root), "-r", "Two", "nova.conf:DEFAULT")
     assert r.err.strip() == "regionctl: error: 'nova.conf:DEFAULT' names a section, not an option: use nova.conf:DEFAULT.OPTION"
     r = cli("explain", "-s", str(root), "-r", "Two", "foo.conf:DEFAULT.debug")

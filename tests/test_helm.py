@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES, SECRETS, make_site
+from conftest import COMPUTE, EXAMPLES, SECRETS, make_site, region_yaml, site_text
 from regionctl.openstack.deployers import HELM_CHARTS, HELM_DEFAULT_TOLERATIONS
 from regionctl.openstack.services import service_for_file
 from regionctl.render.yaml import to_yaml
@@ -194,39 +194,25 @@ def test_compute_only_options_go_to_a_label_override(cli, tmp_path: Path) -> Non
     assert body(chart_ini(values, "nova_compute")) == body(plain["Two/etc/nova/nova-compute.conf"])
 
 
-NODES = """\
-format: 1
-regions:
-  One:
-    addresses:
-      public: http://192.0.2.1
-    services:
-      keystone:
-      nova:
-      neutron:
-      glance:
-    nodes:
-      - name: ctl-1
-        roles: [control]
-      - name: cmp-1
-        roles: [hypervisor]
-      - name: net-1
-        roles: [network]
-      - name: hci-1
-        roles: [control, hypervisor]
-  Two:
-    parent: One
-    addresses:
-      public: http://192.0.2.2
-    services:
-      nova:
-      neutron:
-    nodes:
-      - name: two-ctl
-        roles: [control]
-      - name: two-cmp
-        roles: [hypervisor]
-"""
+NODES = site_text(
+    region_yaml("One", ("keystone",) + COMPUTE, public="http://192.0.2.1", extra="""\
+        nodes:
+          - name: ctl-1
+            roles: [control]
+          - name: cmp-1
+            roles: [hypervisor]
+          - name: net-1
+            roles: [network]
+          - name: hci-1
+            roles: [control, hypervisor]
+        """),
+    region_yaml("Two", COMPUTE, public="http://192.0.2.2", parent="One", extra="""\
+        nodes:
+          - name: two-ctl
+            roles: [control]
+          - name: two-cmp
+            roles: [hypervisor]
+        """))
 
 COMPUTE_TAINT = {"key": "openstack-compute-node", "operator": "Equal", "value": "enabled", "effect": "NoSchedule"}
 NETWORK_TAINT = {"key": "openstack-network-node", "operator": "Equal", "value": "enabled", "effect": "NoSchedule"}
@@ -270,7 +256,7 @@ def test_component_without_a_node_is_an_error(cli, tmp_path: Path) -> None:
     r = cli("render", "--format", "helm", "-s", str(root), "-r", "Two", "-o", str(tmp_path / "o"))
     assert r.code == 1
     assert r.err.splitlines() == [
-        f"regionctl: error: {root}/site.yaml:27: region 'Two' has no node with role hypervisor, so the nova chart's "
+        f"regionctl: error: {root}/site.yaml:30: region 'Two' has no node with role hypervisor, so the nova chart's "
         "labels.agent.compute pods could run nowhere: give a node that role"]
 
 

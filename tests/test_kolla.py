@@ -29,7 +29,7 @@ import pytest
 import yaml
 from oslo_config import cfg
 
-from conftest import EXAMPLES, ROOT, make_site
+from conftest import COMPUTE, EXAMPLES, ROOT, make_site, region_yaml, site_text
 from regionctl.openstack.deployers import (
     KOLLA_ENABLE,
     KOLLA_GLOBAL,
@@ -186,30 +186,13 @@ def parse_ini(path: Path) -> dict[str, dict[str, list[str]]]:
     return sections
 
 
-NODE_SITE = """\
-format: 1
-regions:
-  One:
-    addresses:
-      public: https://api.one.example.com
-      internal: http://10.0.1.10
-    infra:
-      database: 10.0.1.20:3307
-    services:
-      keystone:
-      nova:
-      placement:
-      neutron:
-      glance:
-      cinder:
-  Two:
-    parent: One
-    addresses:
-      public: http://192.0.2.2
-    services:
-      nova:
-      neutron:
-"""
+NODE_SITE = site_text(
+    region_yaml("One", ("keystone",) + COMPUTE + ("cinder",), public="https://api.one.example.com",
+                internal="http://10.0.1.10", extra="""\
+        infra:
+          database: 10.0.1.20:3307
+        """),
+    region_yaml("Two", COMPUTE, public="http://192.0.2.2", parent="One"))
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES + ["fqdn"])

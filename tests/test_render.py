@@ -155,5 +155,8 @@ def test_missing_secret_refuses_region(cli, tmp_path: Path) -> None:
     assert r.code == 1
     assert not (tmp_path / "o").exists()
     assert (f"{root}/regions/Two/secrets.yaml: error: passwords.service_users.nova is missing: "
-            "[keystone_authtoken] authenticates as the nova user; add it to this file") in r.err.splitlines()
-    assert r.err.splitlines()[-1] == "regionctl: error: region 'Two' has 7 error(s) (above): fix them, or write anyway with --force"
+            "nova.conf [keystone_authtoken], nova.conf [service_user] and neutron.conf [nova] authenticate as the "
+            "nova user; add it to this file") in r.err.splitlines()
+    assert (f"{root}/regions/Two/secrets.yaml: error: passwords.databases.glance is missing: "
+            "glance-api.conf [database] connects as database user glance; add it to this file") in r.err.splitlines()
+    assert r.err.splitlines()[-1] == "regionctl: error: region 'Two' has 9 error(s) (above): fix them, or write anyway with --force"

@@ -10,24 +10,29 @@ import difflib
 import re
 from typing import Callable, Iterable
 
-from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES, conf_keys
+from regionctl.openstack.charts import chart_keys
+from regionctl.openstack.options import release_key
+from regionctl.openstack.services import IDENTITY_SERVICE, INFRA_PORTS, SERVICES, conf_keys
+from regionctl.openstack.wiring import infra_needed
 from regionctl.site import layout
 from regionctl.resolve.endpoints import own_endpoints, site_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, sort_problems, warning
 from regionctl.site.provenance import Branch, Tree, Value, branch, multistring, origin_of, walk
-from regionctl.site.secrets import secret_path
+from regionctl.site.secrets import mask_text, secret_path, url_has_password
 
 #: Keystone takes 1..255 characters; the name also becomes a directory and a URL path segment.
 REGION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 REGION_NAME_MAX = 255
 
 
-def check_all(loaded: LoadedSite) -> list[Problem]:
+def check_all(loaded: LoadedSite, render: bool = False) -> list[Problem]:
+    """The site checks; ``render=True`` adds what only rendering needs (secrets, dependencies,
+    infrastructure hosts), which the catalog commands do without."""
     problems = list(loaded.problems)
     problems += check_values_files(loaded)
     if loaded.site is not None:
-        for check in SITE_CHECKS:
+        for check in SITE_CHECKS + (RENDER_CHECKS if render else []):
             problems += check(loaded)
     return sort_problems(problems)
 
@@ -149,6 +154,9 @@ def check_addresses(loaded: LoadedSite) -> list[Problem]:
             svc = SERVICES.get(sname)
             if svc is None or not svc.catalog or (rname, sname) in have or ("regions", rname) in broken:
                 continue
+            chosen = region.spec(sname).catalog
+            if chosen is not None and not any(svc.catalog_type(t) for t in chosen):
+                continue  # no catalog type it knows: reported by check_services
             out.append(error(loaded.site_file, loaded.line("regions", rname, "services", sname),
                              f"region '{rname}' runs {sname} but has no address for it: "
                              f"add regions.{rname}.addresses.public, or services.{sname}.urls"))
@@ -186,6 +194,14 @@ def check_region_dirs(loaded: LoadedSite) -> list[Problem]:
             out.append(error(loaded.shown(f"{layout.REGIONS_DIR}/{d}"), 0,
                              f"directory of region '{d}', which site.yaml does not declare{_hint(d, site.regions)}: "
                              "declare the region or remove the directory"))
+    return out
+
+
+def check_secrets_files(loaded: LoadedSite) -> list[Problem]:
+    """Each region running a service with a user or a database has its secrets file."""
+    site = loaded.site
+    assert site is not None
+    out = []
     for rname, region in site.regions.items():
         if not valid_region_name(rname):
             continue  # reported by check_region_names; not usable as a directory name
@@ -226,17 +242,6 @@ def check_service_files(loaded: LoadedSite) -> list[Problem]:
     return out
 
 
-def check_merges(loaded: LoadedSite) -> list[Problem]:
-    """Type clashes between layers (map over scalar and back), per region and service."""
-    site = loaded.site
-    assert site is not None
-    out = []
-    for rname, region in site.regions.items():
-        for sname in region.services:
-            out += loaded.resolve(rname, sname).warnings
-    return out
-
-
 def check_shared_service_users(loaded: LoadedSite) -> list[Problem]:
     """Shared users have one password: a region with another one resets it for all the others."""
     site = loaded.site
@@ -260,6 +265,106 @@ def check_shared_service_users(loaded: LoadedSite) -> list[Problem]:
     return out
 
 
+def check_dependencies(loaded: LoadedSite) -> list[Problem]:
+    """Each service's dependencies are served: by the region itself, or the region its ``uses:`` names."""
+    site = loaded.site
+    assert site is not None
+    out = []
+    for rname, region in site.regions.items():
+        for dep, other in region.uses.items():
+            line = loaded.line("regions", rname, "uses", dep)
+            if dep not in SERVICES:
+                out.append(error(loaded.site_file, line, f"regions.{rname}.uses: unknown service '{dep}'"
+                                 f"{_hint(dep, SERVICES)}: known services are {', '.join(SERVICES)}"))
+            elif other not in site.regions:
+                out.append(error(loaded.site_file, line, f"regions.{rname}.uses.{dep}: no region '{other}'"
+                                 f"{_hint(other, site.regions)}: name a region the site declares"))
+            elif region.runs(dep):
+                out.append(error(loaded.site_file, line, f"region '{rname}' runs {dep} itself and also uses "
+                                 f"region '{other}''s: remove uses.{dep} or the service"))
+            elif not site.regions[other].runs(dep):
+                out.append(error(loaded.site_file, line, f"regions.{rname}.uses.{dep}: region '{other}' does not run "
+                                 f"{dep}: name a region that runs it"))
+        for sname in region.services:
+            svc = SERVICES.get(sname)
+            missing = [d for d in (svc.needs if svc else ()) if not region.runs(d) and d not in region.uses]
+            if missing:
+                them = " and ".join(missing)
+                uses = ", ".join(f"{d}: REGION" for d in missing)
+                out.append(error(loaded.site_file, loaded.line("regions", rname, "services", sname),
+                                 f"region '{rname}' runs {sname}, which needs {them}, but neither runs "
+                                 f"{'it' if len(missing) == 1 else 'them'} nor says which region serves "
+                                 f"{'it' if len(missing) == 1 else 'them'}: add {'it' if len(missing) == 1 else 'them'} "
+                                 f"to its services, or 'uses: {{{uses}}}'"))
+    return out
+
+
+def check_infra(loaded: LoadedSite) -> list[Problem]:
+    """Infra entries are host[:port]; a region whose address is a template must name its infra."""
+    site = loaded.site
+    assert site is not None
+    out = []
+    for rname, region in site.regions.items():
+        infra = region.infra
+        for what in INFRA_PORTS:
+            value = getattr(infra, what) if infra else None
+            entries = [value] if isinstance(value, str) else list(value or [])
+            for i, entry in enumerate(entries):
+                loc = ("regions", rname, "infra", what) + ((i,) if not isinstance(value, str) else ())
+                why = _host_port_problem(entry)
+                if why:
+                    out.append(error(loaded.site_file, loaded.line(*loc),
+                                     f"regions.{rname}.infra.{what}: {why}: write host or host:port "
+                                     f"(e.g. 192.0.2.10:{INFRA_PORTS[what]})"))
+        a = region.addresses
+        templated = a is not None and "{" in (a.internal or a.public)
+        if not templated:
+            continue
+        needed = sorted({w for s in region.services if s in SERVICES for w in infra_needed(s)}
+                        - {w for w in INFRA_PORTS if infra and getattr(infra, w)})
+        if needed:
+            out.append(error(loaded.site_file, loaded.line("regions", rname, "addresses"),
+                             f"region '{rname}' has a template address, so its {' and '.join(needed)} host(s) can't be "
+                             f"derived from it: set {', '.join(f'regions.{rname}.infra.{w}' for w in needed)}"))
+    return out
+
+
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.\-]*)(:[0-9]{1,5})?$")
+
+
+def _host_port_problem(entry: str) -> str | None:
+    if "://" in entry:
+        return f"'{mask_text(entry) if url_has_password(entry) else entry}' is a URL, not a host"
+    if "@" in entry:
+        return "credentials do not belong here (they come from the region's secrets)"
+    if not _HOST_PORT.match(entry):
+        return f"'{entry}' is not a host or host:port"
+    port = entry.rsplit(":", 1)[1] if entry.count(":") == 1 or entry.startswith("[") and "]:" in entry else None
+    if port is not None and not 0 < int(port) < 65536:
+        return f"'{entry}' has an invalid port"
+    return None
+
+
+def check_catalog_release(loaded: LoadedSite) -> list[Problem]:
+    """A catalog type the targeted release no longer serves (cinder's volumev2)."""
+    site = loaded.site
+    assert site is not None
+    if site.release is None:
+        return []
+    out = []
+    for rname, region in site.regions.items():
+        for sname in region.services:
+            svc = SERVICES.get(sname)
+            spec = region.spec(sname)
+            for t in spec.catalog or ():
+                ct = svc.catalog_type(t) if svc else None
+                if ct and ct.removed_in and release_key(site.release) >= release_key(ct.removed_in):
+                    out.append(warning(loaded.site_file, loaded.line("regions", rname, "services", sname, "catalog"),
+                                       f"{sname} {site.release} serves no {t} API (removed in {ct.removed_in}): "
+                                       f"remove {t} from regions.{rname}.services.{sname}.catalog"))
+    return out
+
+
 SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_region_names,
     check_parents,
@@ -269,8 +374,15 @@ SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_duplicate_urls,
     check_region_dirs,
     check_service_files,
-    check_merges,
     check_shared_service_users,
+    check_catalog_release,
+]
+
+#: what only rendering needs (validate and render run them; the catalog commands do not)
+RENDER_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
+    check_secrets_files,
+    check_dependencies,
+    check_infra,
 ]
 
 
@@ -284,8 +396,57 @@ def check_values_files(loaded: LoadedSite) -> list[Problem]:
     for rel, tree in loaded.layers.items():
         secrets = rel.endswith("/" + layout.SECRETS + layout.EXT)
         out += _check_conf_shape(tree)
+        out += _check_keys(loaded, rel, tree)
         if not secrets:
             out += _check_plain_secrets(loaded, rel, tree)
+    return out
+
+
+#: regionctl's own top-level keys of a values file (its secrets map)
+OWN_KEYS = frozenset({"passwords"})
+
+
+def _charts_of(stem: str) -> list[str]:
+    """The charts a values file feeds: its service's, or every chart for global and secrets files."""
+    if stem in SERVICES:
+        return [stem] if chart_keys(stem) else []
+    return [s for s in SERVICES if chart_keys(s)]
+
+
+def _check_keys(loaded: LoadedSite, rel: str, tree: Tree) -> list[Problem]:
+    """Top-level and ``conf:`` keys are the chart's (Helm drops a misspelt one without a word)."""
+    stem = rel.rsplit("/", 1)[-1][: -len(layout.EXT)]
+    if stem not in SERVICES and stem not in (layout.GLOBAL, layout.SECRETS):
+        return []  # not a values file regionctl reads (reported by check_service_files)
+    charts = [c for c in (chart_keys(n) for n in _charts_of(stem)) if c is not None]
+    if not charts:
+        return []
+    top = OWN_KEYS | frozenset().union(*(c.top for c in charts))
+    own_ini = {f.key for f in SERVICES[stem].files} if stem in SERVICES else set(INI_KEYS)
+    conf_known = own_ini | frozenset().union(*(c.conf for c in charts))
+    shown = loaded.shown(rel)
+    whose = f"the {stem} chart's values" if stem in SERVICES else "no chart's values"
+    out = []
+    for key, node in tree.items():
+        o = origin_of(node)
+        line = o.line if o else 0
+        if key not in top:
+            out.append(error(shown, line, f"unknown top-level key '{key}'{_hint(key, top)}: {whose} have no such key, "
+                                          "so Helm and regionctl would ignore it; fix its spelling or remove it"))
+    conf = tree.get("conf")
+    for fkey, node in (conf.items() if isinstance(conf, dict) else ()):
+        o = origin_of(node)
+        line = o.line if o else 0
+        if fkey in own_ini or (fkey in conf_known and fkey not in INI_KEYS):
+            continue
+        owner = next((s for s, svc in SERVICES.items() if any(f.key == fkey for f in svc.files)), None)
+        if owner is not None:
+            out.append(error(shown, line, f"conf.{fkey} is {owner}'s, but this file holds {stem}'s values, so it "
+                                          f"would be ignored: move it to {layout.VALUES_DIR}/{owner}{layout.EXT} "
+                                          f"(or a region's {owner}{layout.EXT})"))
+        else:
+            out.append(error(shown, line, f"unknown conf file 'conf.{fkey}'{_hint(fkey, conf_known)}: no chart "
+                                          "or service reads it, so it would be ignored; fix its name or remove it"))
     return out
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from regionctl.errors import UserError
 from regionctl.resolve.values import RegionValues, resolve_region
-from regionctl.check.site import check_all
+from regionctl.check.site import check_all, valid_region_name
 from regionctl.site.load import LoadedSite, load
 from regionctl.site.problems import Problem, sort_problems
 
@@ -28,13 +28,15 @@ class Report:
 
 
 def validate(loaded: LoadedSite, regions: list[str] | None = None) -> Report:
-    problems = check_all(loaded)
+    problems = check_all(loaded, render=True)
     report = Report(problems)
     if loaded.site is None:
         return report
     from regionctl.check.options import check_region
 
     for name in regions or list(loaded.site.regions):
+        if not valid_region_name(name):
+            continue  # reported by the site checks; its files could not be named
         values = resolve_region(loaded, name)
         report.regions[name] = values
         problems += values.problems

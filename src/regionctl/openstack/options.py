@@ -386,7 +386,7 @@ def _data_dir() -> Any:
     return resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR)
 
 
-def _release_key(name: str) -> tuple[int, ...]:
+def release_key(name: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else -1 for p in name.split("."))
 
 
@@ -397,7 +397,7 @@ def available_releases() -> list[str]:
     for entry in _data_dir().iterdir():
         if entry.name.endswith(".json"):
             names.append(entry.name[: -len(".json")])
-    return sorted(names, key=_release_key)
+    return sorted(names, key=release_key)
 
 
 @functools.cache

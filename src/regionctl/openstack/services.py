@@ -18,6 +18,7 @@ class CatalogType:
     name: str
     port: int
     path: str = ""
+    removed_in: str | None = None  # the first release whose service no longer serves this API
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ SERVICES: dict[str, Service] = {
                 files=(IniFile("glance", "glance-api.conf"),), user="glance", databases=(_db("glance"),),
                 uses=("cinder",)),
         Service("cinder", (CatalogType("volumev3", "cinderv3", 8776, "/v3/%(project_id)s"),),
-                optional=(CatalogType("volumev2", "cinderv2", 8776, "/v2/%(project_id)s"),
+                optional=(CatalogType("volumev2", "cinderv2", 8776, "/v2/%(project_id)s", removed_in="2021.2"),
                           CatalogType("block-storage", "cinder", 8776, "/v3/%(project_id)s")),
                 files=(IniFile("cinder", "cinder.conf"),), user="cinder", databases=(_db("cinder"),),
                 uses=("nova", "glance")),

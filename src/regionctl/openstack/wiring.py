@@ -166,6 +166,19 @@ def region_options() -> tuple[RegionOption, ...]:
 REGION_OPTIONS: tuple[RegionOption, ...] = region_options()
 
 
+def infra_needed(service: str) -> frozenset[str]:
+    """The region infrastructure (keys of ``INFRA_PORTS``) a service's derived values point at."""
+    kinds = {r.kind for r in RULES.get(service, ())}
+    out = set()
+    if SERVICES[service].databases:
+        out.add("database")
+    if Kind.TRANSPORT in kinds:
+        out.add("messaging")
+    if kinds & {Kind.AUTHTOKEN, Kind.CACHE}:
+        out.add("memcached")
+    return frozenset(out)
+
+
 def ineffective(service: str, conf: str, section: str, option: str) -> str | None:
     """Why ``[section] option`` of file ``conf`` does nothing, or None."""
     why = INEFFECTIVE.get((conf, section, option))

@@ -20,6 +20,15 @@ from regionctl.site.problems import Problem, error
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, branch, lookup
 
 
+#: secret path -> what it is for -> the "file [section]"s that need it
+Missing = dict[tuple[str, ...], dict[str, list[str]]]
+
+
+def _and(items: list[str]) -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 @dataclass
 class Wiring:
     """Derived values of one region: one tree per service, and what was missing."""
@@ -45,17 +54,17 @@ def serving_region(site: Site, region: str, service: str | None) -> str | None:
 class _Ctx:
     """What the rules read: the site, one region, its secrets, the site's endpoints."""
 
-    def __init__(self, loaded: LoadedSite, region: str) -> None:
+    def __init__(self, loaded: LoadedSite, region: str, missing: Missing) -> None:
         assert loaded.site is not None
         self.loaded = loaded
         self.site: Site = loaded.site
         self.region = region
         self.r = self.site.regions[region]
-        self.problems: list[Problem] = []
         self.endpoints: list[Endpoint] = site_endpoints(loaded)
         self.secrets_rel = layout.secrets_file(region).rel
         self.secrets: Tree = loaded.layers.get(self.secrets_rel, Branch())
         self.tree: Tree = Branch()
+        self.missing = missing  # secret path -> what needs it, shared by the region's services
 
     def at(self, *loc: str) -> Origin:
         return Origin(self.loaded.site_file, self.loaded.line(*loc), Layer.DERIVED)
@@ -89,18 +98,19 @@ class _Ctx:
         host, origin = self.internal_host()
         return [f"{host}:{INFRA_PORTS[what]}"], origin
 
-    def secret(self, *path: str, why: str) -> tuple[str, Origin] | None:
+    def secret(self, *path: str, conf: str, section: str, why: str) -> tuple[str, Origin] | None:
+        """The secret at ``path``; where it is missing, ``conf [section] why`` is remembered."""
         node = lookup(self.secrets, path)
         if isinstance(node, Value) and node.value not in (None, ""):
             return str(node.value), Origin(node.origin.file, node.origin.line, Layer.SECRET)
-        shown = self.loaded.shown(self.secrets_rel)
-        self.problems.append(error(shown, 0, f"{'.'.join(path)} is missing: {why}; add it to this file"))
+        filename = next((f.filename for s in SERVICES.values() for f in s.files if f.key == conf), conf)
+        self.missing.setdefault(path, {}).setdefault(why, []).append(f"{filename} [{section}]")
         return None
 
     def set(self, conf: str, section: str, option: str, value: object, origin: Origin) -> None:
         node = self.tree
         for key in ("conf", conf, section):
-            node = branch(node.setdefault(key, Branch()))
+            node = branch(node.setdefault(key, Branch.at(self.region_origin())))
         node[option] = Value(value, origin)
 
 
@@ -114,7 +124,8 @@ def _auth(ctx: _Ctx, rule: Rule, region: str) -> None:
     for option, value in (("auth_type", "password"), ("project_domain_name", "Default"),
                           ("user_domain_name", "Default"), ("project_name", "service"), ("username", rule.user)):
         ctx.set(conf, section, option, value, ro)
-    pw = ctx.secret("passwords", "service_users", rule.user, why=f"[{section}] authenticates as the {rule.user} user")
+    pw = ctx.secret("passwords", "service_users", rule.user, conf=conf, section=section,
+                    why=f"authenticate{{s}} as the {rule.user} user")
     if pw:
         ctx.set(conf, section, "password", *pw)
     if rule.region_key:
@@ -134,7 +145,8 @@ def _authtoken(ctx: _Ctx, rule: Rule) -> None:
 
 def _transport(ctx: _Ctx, rule: Rule) -> None:
     hosts, _ = ctx.infra("messaging")
-    pw = ctx.secret("passwords", "messaging", why=f"[{rule.section}] transport_url logs in to the region's RabbitMQ")
+    pw = ctx.secret("passwords", "messaging", conf=rule.conf, section=rule.section,
+                    why="log{s} in to the region's RabbitMQ (transport_url)")
     if pw:
         creds = f"{MESSAGING_USER}:{quote(pw[0], safe='')}"
         ctx.set(rule.conf, rule.section, "transport_url", "rabbit://" + ",".join(f"{creds}@{h}" for h in hosts) + "//",
@@ -160,8 +172,8 @@ def _catalog_info(ctx: _Ctx, rule: Rule, region: str) -> None:
 def _databases(ctx: _Ctx, service: Service) -> None:
     hosts, _ = ctx.infra("database")
     for db in service.databases:
-        pw = ctx.secret("passwords", "databases", db.user,
-                        why=f"[{db.section}] connection logs in as database user {db.user}")
+        pw = ctx.secret("passwords", "databases", db.user, conf=service.files[0].key, section=db.section,
+                        why=f"connect{{s}} as database user {db.user}")
         if pw:
             url = f"mysql+pymysql://{db.user}:{quote(pw[0], safe='')}@{hosts[0]}/{db.name}"
             ctx.set(service.files[0].key, db.section, "connection", url, pw[1])
@@ -195,14 +207,22 @@ def _apply(ctx: _Ctx, rule: Rule) -> None:
 def derive(loaded: LoadedSite, region: str) -> Wiring:
     """The derived values of every service ``region`` runs (pure: reads the loaded site only)."""
     trees: dict[str, Tree] = {}
-    problems: list[Problem] = []
+    missing: Missing = {}
     for service in list(loaded.site.regions[region].services) if loaded.site else []:
-        ctx = _Ctx(loaded, region)
+        ctx = _Ctx(loaded, region, missing)
         svc = SERVICES.get(service)
         if svc is not None:
             for rule in RULES.get(service, ()):
                 _apply(ctx, rule)
             _databases(ctx, svc)
         trees[service] = ctx.tree
-        problems += ctx.problems
+    rel = layout.secrets_file(region).rel
+    if rel not in loaded.layers:
+        return Wiring(trees, [])  # the missing file is the one problem (check/site.py says so)
+    shown = loaded.shown(rel)
+    problems = [error(shown, 0, f"{'.'.join(path)} is missing: "
+                                + "; ".join(f"{_and(wheres)} {why.format(s='s' if len(set(wheres)) == 1 else '')}"
+                                            for why, wheres in whys.items())
+                                + "; add it to this file")
+                for path, whys in missing.items()]
     return Wiring(trees, problems)

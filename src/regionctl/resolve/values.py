@@ -56,6 +56,7 @@ def resolve_region(loaded: LoadedSite, region: str) -> RegionValues:
     for service in loaded.site.regions[region].services:
         merged = loaded.resolve(region, service, [wiring.trees.get(service, Branch())])
         out.services[service] = merged
+        out.problems += merged.warnings
         svc = SERVICES.get(service)
         if svc is None:
             continue
