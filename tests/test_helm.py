@@ -253,11 +253,18 @@ def test_no_placement_without_nodes(cli, tmp_path: Path) -> None:
 def test_component_without_a_node_is_an_error(cli, tmp_path: Path) -> None:
     site = NODES.replace("      - name: two-cmp\n        roles: [hypervisor]\n", "")
     root = make_site(tmp_path / "s", site)
+    problems = [
+        f"{root}/site.yaml:30: error: region 'Two' has no node with role hypervisor or network, so the neutron "
+        "chart's labels.ovs pods could run nowhere: give a node that role (render --format helm needs it)",
+        f"{root}/site.yaml:30: error: region 'Two' has no node with role hypervisor, so the nova chart's "
+        "labels.agent.compute pods could run nowhere: give a node that role (render --format helm needs it)"]
+    r = cli("validate", "-s", str(root))  # validate says what render --format helm would refuse
+    assert (r.code, r.out.splitlines()) == (1, problems)
     r = cli("render", "--format", "helm", "-s", str(root), "-r", "Two", "-o", str(tmp_path / "o"))
     assert r.code == 1
-    assert r.err.splitlines() == [
-        f"regionctl: error: {root}/site.yaml:30: region 'Two' has no node with role hypervisor, so the nova chart's "
-        "labels.agent.compute pods could run nowhere: give a node that role"]
+    assert r.err.splitlines() == problems + [
+        "regionctl: error: the site has 2 error(s) (above): fix them, or write anyway with --force"]
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("text", ["yes", "no", "on", "off", "y", "N", "null", "~", "0755", "1e3", "", "a: b",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,6 +32,20 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
         if isinstance(exc, OSError):
             raise UserError(f"{path}: cannot write ({exc.strerror}): choose another -o/--out") from None
         raise
+
+
+def symlink_atomic(target: Path, dest: Path) -> None:
+    """Point ``dest`` at ``target``: a new link beside it, then one rename over the old one."""
+    tmp = dest.parent / f".{dest.name}.regionctl-{secrets.token_hex(4)}"
+    try:
+        os.symlink(target, tmp)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UserError(f"{dest}: cannot link ({exc.strerror}): check the permissions of {dest.parent}") from None
 
 
 def write_dir_atomic(target: Path, files: dict[str, str], command: str, hint: str = "choose a new directory") -> None:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from regionctl.errors import UserError
 from regionctl.openstack import options
+from regionctl.openstack.services import SERVICES
 from regionctl.openstack.wiring import NAMED_SECTION_REGION, REGION_OPTIONS, ineffective
 from regionctl.resolve.derive import serving_region
 from regionctl.resolve.values import ConfFile, RegionValues, named_sections
@@ -56,15 +57,20 @@ def dynamic_sections(conf: ConfFile, data: options.OptionData | None = None) -> 
     return named_sections(conf, found) if found is not None else {}
 
 
-def check_file(data: options.OptionData, conf: ConfFile) -> list[Problem]:
+def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None = None) -> list[Problem]:
+    """Every option of ``conf``; one it took unchanged from the file it is built on (``base``:
+    nova-compute.conf from nova.conf) was checked there, and is not reported twice."""
     out: list[Problem] = []
     fname = conf.filename
     dynamic = dynamic_sections(conf, data)
     known_sections = data.sections(conf.service) | set(data.keystoneauth(conf.service))
     named_by = sorted({f"[{r['named_by'][0]}] {r['named_by'][1]}" for r in data.dynamic_sections(conf.service)
                        if isinstance(r.get("named_by"), list)})
+    inherited = {(sec, n, v.origin, repr(v.value)) for sec, n, v in _leaves(base.merged.tree)} if base else set()
     for section, name, value in _leaves(conf.merged.tree):
         o: Origin = value.origin
+        if (section, name, o, repr(value.value)) in inherited:
+            continue
         where = f"{fname} [{section}] {name}"
         why = ineffective(conf.service, conf.conf_key, section, name)
         if why:
@@ -143,7 +149,9 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
 def check_region(loaded: LoadedSite, values: RegionValues) -> list[Problem]:
     data = option_data(loaded)
     out: list[Problem] = []
+    by_key = {c.conf_key: c for c in values.files.values()}
     for conf in values.files.values():
-        out += check_file(data, conf)
+        spec = next((f for f in SERVICES[conf.service].files if f.key == conf.conf_key), None)
+        out += check_file(data, conf, by_key.get(spec.base) if spec and spec.base else None)
     out += check_region_options(loaded, values)
     return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets as _random
 import shlex
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import click
 
 from regionctl.cli.output import emit
 from regionctl.errors import UserError
+from regionctl.fileio import symlink_atomic
 from regionctl.openstack.deployers import GENESTACK_BASE_DIR, HELM_CHARTS, genestack_base_file, node_labels, node_taints
 from regionctl.render.helm import overrides_rel, secrets_rel
 from regionctl.render.yaml import to_yaml
@@ -79,14 +79,20 @@ def helm_args(site: str, region: str, out: str, base_dir: str, no_base: bool, se
 
 
 @click.command()
+@click.option("-s", "--site", default=".", show_default=True,
+              help="The site directory (where it has a site.yaml, REGION must be one of its regions).")
 @click.option("-r", "--region", required=True, help="The region to point at.")
 @click.option("-o", "--out", required=True, help="The directory 'regionctl render' wrote (it holds <region>/).")
 @click.option("--to", "to", required=True, help="The path that becomes the symlink, e.g. /etc/genestack.")
-def link(region: str, out: str, to: str) -> None:
+def link(site: str, region: str, out: str, to: str) -> None:
     """Point --to at OUT/REGION with a symlink (Genestack's multi-region workflow).
 
     An existing symlink is replaced atomically; a real directory or file is never touched.
     """
+    if (Path(site) / "site.yaml").is_file():
+        loaded = load(site)
+        if loaded.site is not None and region not in loaded.site.regions:
+            raise UserError(f"unknown region '{region}': the site declares {', '.join(loaded.site.regions)}")
     target = Path(os.path.abspath(Path(out) / region))
     if not target.is_dir():
         raise UserError(f"{target}: no such directory: render the region first (regionctl render -r {region} -o {out})")
@@ -99,16 +105,7 @@ def link(region: str, out: str, to: str) -> None:
                         f"(mv {shlex.quote(str(dest))} {shlex.quote(str(dest))}.orig) and run again")
     elif not dest.parent.is_dir():
         raise UserError(f"{dest.parent}: no such directory: create it, or choose another --to")
-    tmp = dest.parent / f".{dest.name}.regionctl-{_random.token_hex(4)}"
-    try:
-        os.symlink(target, tmp)
-        os.replace(tmp, dest)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise UserError(f"{dest}: cannot link ({exc.strerror}): check the permissions of {dest.parent}") from None
+    symlink_atomic(target, dest)
     click.echo(f"{dest} -> {target}")
 
 

@@ -362,3 +362,15 @@ def node_taints(roles: Iterable[str]) -> list[Taint]:
         return []
     taints = {ROLE_TAINTS[r] for r in roles if r in ROLE_TAINTS}
     return [Taint(k, v) for k, v in sorted(taints)]
+
+
+def chosen_placement(placement: str, provides: set[str]) -> str | None:
+    """Where a component with ``placement`` runs among nodes providing ``provides``, or None."""
+    chosen = placement if placement in provides else PLACEMENT_FALLBACK.get(placement, placement)
+    return chosen if chosen in provides else None
+
+
+def roles_providing(placement: str) -> str:
+    """The node roles that provide a placement, for a message: "hypervisor" or "control or network"."""
+    return " or ".join(r for r, ps in ROLE_PLACEMENTS.items() if PLACEMENT_FALLBACK.get(placement, placement) in ps
+                       or placement in ps)

@@ -28,9 +28,10 @@ from regionctl.openstack.deployers import (
     HELM_AUTH_FIELDS,
     HELM_CHARTS,
     HELM_DEFAULT_TOLERATIONS,
-    PLACEMENT_FALLBACK,
     PLACEMENT_LABELS,
     ROLE_PLACEMENTS,
+    chosen_placement,
+    roles_providing,
     HelmChart,
     HelmCompute,
     Taint,
@@ -194,11 +195,11 @@ def _placement(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart)
     provides = {p for n in nodes for r in n.roles for p in ROLE_PLACEMENTS.get(r, ())}
     taints: set[Taint] = set()
     for path, placement in chart.components:
-        chosen = placement if placement in provides else PLACEMENT_FALLBACK.get(placement, placement)
-        if chosen not in provides:
-            roles = " or ".join(r for r, ps in ROLE_PLACEMENTS.items() if chosen in ps)
-            raise UserError(f"{loaded.site_file}:{line}: region '{region}' has no node with role {roles}, so the "
-                            f"{chart.chart} chart's labels.{path} pods could run nowhere: give a node that role")
+        chosen = chosen_placement(placement, provides)
+        if chosen is None:  # validate reports it first (check/deployers.py)
+            raise UserError(f"{loaded.site_file}:{line}: region '{region}' has no node with role "
+                            f"{roles_providing(placement)}, so the {chart.chart} chart's labels.{path} pods could run "
+                            "nowhere: give a node that role")
         key, value = PLACEMENT_LABELS[chosen]
         where = ("labels",) + tuple(path.split("."))
         _put(derived, where + ("node_selector_key",), Value(key, origin))

@@ -14,8 +14,8 @@ from regionctl.openstack.wiring import NAMED_SECTION_REGION
 from regionctl.resolve.derive import derive, serving_region
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import Merged, merge
-from regionctl.site.problems import Problem
-from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, branch
+from regionctl.site.problems import Problem, warning
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, branch, lookup, walk
 
 
 @dataclass
@@ -56,7 +56,7 @@ def resolve_region(loaded: LoadedSite, region: str) -> RegionValues:
     for service in loaded.site.regions[region].services:
         merged = loaded.resolve(region, service, [wiring.trees.get(service, Branch())])
         out.services[service] = merged
-        out.problems += merged.warnings
+        out.problems += merged.warnings + _deleted_sections(merged, wiring.trees.get(service, Branch()))
         svc = SERVICES.get(service)
         if svc is None:
             continue
@@ -66,6 +66,23 @@ def resolve_region(loaded: LoadedSite, region: str) -> RegionValues:
             if data is not None:
                 _named_section_regions(conf, data, lambda service: serving_region(site, region, service), origin)
             out.files[f.filename] = conf
+    return out
+
+
+def _deleted_sections(merged: Merged, derived: Tree) -> list[Problem]:
+    """A null that deletes a whole file or section takes what regionctl derives there with it:
+    Helm's rule, kept, but said (a region's nova.yaml with an empty ``DEFAULT:`` loses its
+    transport_url)."""
+    out = []
+    for path, gone in merged.deleted.items():
+        if path[0] != "conf" or not 2 <= len(path) <= 3:
+            continue
+        lost = sorted(".".join(p) for p, _ in walk(branch(lookup(derived, path))))
+        if lost:
+            what = "file" if len(path) == 2 else "section"
+            out.append(warning(gone.origin.file, gone.origin.line,
+                               f"{'.'.join(path)}: null deletes the whole {what}, and with it what regionctl derives "
+                               f"there ({', '.join(lost)}): set only the options you mean to remove to null"))
     return out
 
 
