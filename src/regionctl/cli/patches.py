@@ -57,7 +57,7 @@ def list_(site: str, regions: tuple[str, ...], fmt: str) -> None:
                 "upstream": p.header.upstream,
                 "versions": [f"{d}=={v}" for d, vs in p.header.versions.items() for v in vs],
             })
-    if fmt == "table":
+    if fmt in ("table", "value"):
         for r in records:
             r["touches"] = ", ".join(r["touches"])
             r["versions"] = ", ".join(r["versions"])

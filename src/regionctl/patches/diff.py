@@ -219,7 +219,7 @@ class _Parser:
     def file_patch(self) -> FilePatch | None:
         start = self.i + 1
         old = self.path(self.lines[self.i][4:], start)
-        new = self.path(self.lines[self.i + 1][4:], start + 1)
+        new = self.path(self.lines[self.i + 1][4:], start + 1) if old is not None else None
         if old is None or new is None:
             return None
         if old == DEV_NULL and new == DEV_NULL:
