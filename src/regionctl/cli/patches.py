@@ -10,7 +10,7 @@ import click
 from regionctl.cli.output import emit, format_option
 from regionctl.errors import UserError
 from regionctl.patches import environment
-from regionctl.patches.check import ALREADY, APPLIES, Outcome, check_set
+from regionctl.patches.check import ALREADY, APPLIES, Outcome, check_sets
 from regionctl.patches.validate import SitePatches, load_patches
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import sort_problems
@@ -100,9 +100,7 @@ def check(site: str, regions: tuple[str, ...], against: str | None, release: str
     services = sorted({s for _, s in found.sets})
     env = (environment.at(Path(against), against) if against
            else environment.for_release(release or loaded.site.release, services))
-    outcomes: list[Outcome] = []
-    for (region, service) in found.sets:
-        outcomes += check_set(region, service, [p for _, p in found.region_set(region, service)], env)
+    outcomes = check_sets({key: [p for _, p in found.region_set(*key)] for key in found.sets}, env)
     records = [_record(o) for o in outcomes]
     emit(records, fmt, ["region", "service", "patch", "status", "checked_against", "detail"]
          if fmt in ("table", "value") else None)

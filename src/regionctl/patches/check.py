@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from regionctl.errors import UserError
@@ -135,3 +135,15 @@ def check_set(region: str, service: str, patches: list[Patch], env: Environment)
         return out
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_sets(sets: dict[tuple[str, str], list[Patch]], env: Environment) -> list[Outcome]:
+    """Every region's sets; a set several regions share (the base patches) is applied once."""
+    done: dict[tuple[str, tuple[str, ...]], list[Outcome]] = {}
+    out: list[Outcome] = []
+    for (region, service), patches in sets.items():
+        key = (service, tuple(p.file for p in patches))
+        if key not in done:
+            done[key] = check_set(region, service, patches, env)
+        out += [replace(o, region=region) for o in done[key]]
+    return out

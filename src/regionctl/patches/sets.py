@@ -40,12 +40,13 @@ def region_dir(region: str) -> str:
     return f"{layout.REGIONS_DIR}/{region}/{PATCHES_DIR}"
 
 
-def find(loaded: LoadedSite) -> tuple[list[PatchFile], list[Problem]]:
-    """Every patch file of the site, and what is misplaced (never raises for bad input)."""
+def find(loaded: LoadedSite, regions: list[str] | None = None) -> tuple[list[PatchFile], list[Problem]]:
+    """Every patch file of the site (the base ones and those of ``regions``; None: every region's),
+    and what is misplaced (never raises for bad input)."""
     found: list[PatchFile] = []
     problems: list[Problem] = []
     roots: list[tuple[str, str | None]] = [(PATCHES_DIR, None)]
-    roots += [(region_dir(r), r) for r in loaded.region_dirs]
+    roots += [(region_dir(r), r) for r in (loaded.region_dirs if regions is None else regions)]
     for root, region in roots:
         top = loaded.paths.path(root)
         if not top.is_dir():

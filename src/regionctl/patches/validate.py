@@ -34,7 +34,7 @@ class SitePatches:
 
 
 def load_patches(loaded: LoadedSite, regions: list[str] | None = None) -> SitePatches:
-    files, problems = sets.find(loaded)
+    files, problems = sets.find(loaded, regions)
     out = SitePatches(files, problems=problems)
     for f in files:
         if f.empty:
