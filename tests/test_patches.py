@@ -294,3 +294,12 @@ def test_a_site_without_patches_renders_as_before(cli, tmp_path: Path) -> None:
     assert not (out / "One/manifests").exists()
     values = yaml.safe_load((out / "One/helm-configs/nova/One-nova-helm-overrides.yaml").read_text())
     assert "mounts" not in values.get("pod", {})
+
+
+def test_every_service_has_packages_and_every_chart_mounts() -> None:
+    from regionctl.openstack.deployers import HELM_CHARTS
+    from regionctl.openstack.pypackages import HELM_PATCH_MOUNTS, SERVICE_PACKAGES
+    from regionctl.openstack.services import SERVICES
+
+    assert set(SERVICE_PACKAGES) == set(SERVICES)
+    assert set(HELM_PATCH_MOUNTS) == set(HELM_CHARTS)

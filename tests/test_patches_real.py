@@ -277,3 +277,22 @@ def test_script_refuses_a_patch_pinned_to_another_version(cli, tmp_path: Path, v
         "the patch pins nova==33.0.0: re-check it (regionctl patches check) and add the version to its Versions: "
         "line; nothing was changed"])
     assert (nova / "nova/utils.py").read_bytes() == before
+
+
+def test_service_packages_are_the_wheels_own(site_packages: Path) -> None:
+    """Every (distribution, top-level package) of openstack/pypackages.py, as the services environment installs it."""
+    import importlib.metadata
+
+    from regionctl.openstack.pypackages import SERVICE_PACKAGES
+
+    checked = 0
+    for service, pkgs in SERVICE_PACKAGES.items():
+        for p in pkgs:
+            found = list(importlib.metadata.distributions(path=[str(site_packages)], name=p.dist))
+            if service == "horizon" and not found:
+                continue  # the services environment has no horizon
+            assert found, f"{service}: no distribution {p.dist}"
+            tops = {str(f).split("/", 1)[0] for f in found[0].files or [] if "/" in str(f)}
+            assert p.top in tops, f"{service}: {p.dist} installs {sorted(tops)}, not {p.top}"
+            checked += 1
+    assert checked >= 12

@@ -54,21 +54,24 @@ def dists(service: str) -> list[str]:
     return list(dict.fromkeys(p.dist for p in SERVICE_PACKAGES.get(service, ())))
 
 
-#: regionctl service -> the (component, container) pairs under the chart's ``pod.mounts`` whose
-#: containers run the service's Python code: each gets the ``<service>-patches`` ConfigMap mounted.
-#: From openstack-helm's ``<chart>/values.yaml`` (``pod.mounts.<component>.<container>.volumes``
-#: and ``volumeMounts``, which helm-toolkit adds to that container); jobs other than db_sync left out.
-HELM_PATCH_MOUNTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "keystone": (("keystone_api", "keystone_api"), ("keystone_db_sync", "keystone_db_sync")),
-    "horizon": (("horizon", "horizon"), ("horizon_db_sync", "horizon_db_sync")),
-    "nova": tuple((c, c) for c in (
-        "nova_compute", "nova_compute_ironic", "nova_api_metadata", "nova_api_osapi", "nova_conductor",
-        "nova_scheduler", "nova_novncproxy", "nova_spiceproxy", "nova_db_sync")),
-    "placement": (("placement", "placement"), ("placement_db_sync", "placement_db_sync")),
-    "neutron": tuple((c, c) for c in (
-        "neutron_server", "neutron_rpc_server", "neutron_dhcp_agent", "neutron_l3_agent",
-        "neutron_metadata_agent", "neutron_ovs_agent", "neutron_db_sync")),
-    "glance": (("glance_api", "glance_api"), ("glance_db_sync", "glance_db_sync")),
-    "cinder": tuple((c, c) for c in (
-        "cinder_api", "cinder_scheduler", "cinder_volume", "cinder_backup", "cinder_db_sync")),
+#: regionctl service -> the ``pod.mounts`` components of its chart whose containers run the
+#: service's Python code: each gets the ``<service>-patches`` ConfigMap. From openstack-helm at
+#: 0ee5adef, ``<chart>/values.yaml`` ``pod.mounts.<component>.<container>.{volumes,volumeMounts}``
+#: (helm-toolkit adds them to that container; in every chart the container is named as its
+#: component); left out: tests, db_init, bootstrap (they run the heat/CLI image, not the service).
+HELM_PATCH_MOUNTS: dict[str, tuple[str, ...]] = {
+    "keystone": ("keystone_db_sync", "keystone_api", "keystone_fernet_setup", "keystone_fernet_rotate",
+                 "keystone_credential_setup", "keystone_credential_rotate", "keystone_credential_cleanup",
+                 "keystone_domain_manage"),
+    "horizon": ("horizon_db_sync", "horizon"),
+    "nova": ("nova_compute", "nova_compute_ironic", "nova_api_metadata", "nova_api_osapi", "nova_conductor",
+             "nova_scheduler", "nova_novncproxy", "nova_serialproxy", "nova_spiceproxy", "nova_db_sync"),
+    "placement": ("placement", "placement_db_sync"),
+    "neutron": ("neutron_server", "neutron_rpc_server", "neutron_dhcp_agent", "neutron_l3_agent",
+                "neutron_metadata_agent", "neutron_ovn_db_sync", "neutron_ovn_agent", "neutron_ovn_metadata_agent",
+                "ovn_vpn_agent", "neutron_ovs_agent", "neutron_sriov_agent", "neutron_l2gw_agent", "bagpipe_bgp",
+                "bgp_dragent", "neutron_ironic_agent", "neutron_netns_cleanup_cron", "neutron_db_sync"),
+    "glance": ("glance_api", "glance_db_sync"),
+    "cinder": ("cinder_api", "cinder_scheduler", "cinder_volume", "cinder_volume_usage_audit", "cinder_db_purge",
+               "cinder_backup", "cinder_db_sync"),
 }

@@ -115,8 +115,8 @@ def helm_values(loaded: LoadedSite, region: str, service: str) -> Tree:
     volume = [{"name": name, "configMap": {"name": name, "defaultMode": 0o444}}]
     mount = [{"name": name, "mountPath": mount_path(service), "readOnly": True}]
     mounts: Tree = Branch()
-    for component, container in HELM_PATCH_MOUNTS[service]:
-        mounts[component] = Branch({container: Branch({"volumes": Value(volume, origin),
+    for component in HELM_PATCH_MOUNTS[service]:
+        mounts[component] = Branch({component: Branch({"volumes": Value(volume, origin),
                                                        "volumeMounts": Value(mount, origin)})})
     tree["pod"] = Branch({"mounts": mounts})
     return tree
