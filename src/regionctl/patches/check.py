@@ -107,11 +107,8 @@ def check_set(region: str, service: str, patches: list[Patch], env: Environment)
     scratch = Path(tempfile.mkdtemp(prefix="regionctl-patches-"))
     try:
         for patch in patches:
-            for fp in patch.files:
-                if fp.old is None:
-                    continue
-                src = env.site_packages / fp.old
-                dst = scratch / fp.old
+            for rel in (r for fp in patch.files for r in (fp.old, fp.new) if r is not None):
+                src, dst = env.site_packages / rel, scratch / rel
                 if src.is_file() and not dst.exists():
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(src, dst)

@@ -44,6 +44,18 @@ def configmap_name(service: str) -> str:
     return f"{service}-patches"
 
 
+_last: list[tuple[LoadedSite, str, SitePatches]] = []
+
+
+def _region_patches(loaded: LoadedSite, region: str) -> SitePatches:
+    """One region's patches, read once for all the charts of a render of that region."""
+    if _last and _last[0][0] is loaded and _last[0][1] == region:
+        return _last[0][2]
+    found = load_patches(loaded, [region])
+    _last[:] = [(loaded, region, found)]
+    return found
+
+
 def patch_dir(patches: SitePatches, region: str, service: str) -> dict[str, str]:
     """File name -> text of one service's patch directory in one region (empty: no patches)."""
     chosen = patches.region_set(region, service)
@@ -92,7 +104,7 @@ def configmap(loaded: LoadedSite, region: str, service: str, files: dict[str, st
 
 def helm_files(loaded: LoadedSite, region: str) -> list[RenderedFile]:
     """The ConfigMap manifest of every service of ``region`` that has patches."""
-    patches = load_patches(loaded, [region])
+    patches = _region_patches(loaded, region)
     out = []
     for service in patches.services(region):
         files = patch_dir(patches, region, service)
@@ -105,8 +117,7 @@ def helm_files(loaded: LoadedSite, region: str) -> list[RenderedFile]:
 
 def helm_values(loaded: LoadedSite, region: str, service: str) -> Tree:
     """``pod.mounts`` for the chart: the ConfigMap in every container running the service's code."""
-    patches = load_patches(loaded, [region])
-    chosen = patches.region_set(region, service)
+    chosen = _region_patches(loaded, region).region_set(region, service)
     tree: Tree = Branch()
     if not chosen or service not in HELM_PATCH_MOUNTS:
         return tree
@@ -124,7 +135,7 @@ def helm_values(loaded: LoadedSite, region: str, service: str) -> Tree:
 
 def kolla_files(loaded: LoadedSite, region: str, config_dir: str) -> list[RenderedFile]:
     """Each service's patch directory under ``node_custom_config``: ``config/<service>/patches/``."""
-    patches = load_patches(loaded, [region])
+    patches = _region_patches(loaded, region)
     out = []
     for service in patches.services(region):
         for name, text in sorted(patch_dir(patches, region, service).items()):
