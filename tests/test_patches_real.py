@@ -269,7 +269,8 @@ def test_script_refuses_a_stale_patch_and_changes_nothing(cli, tmp_path: Path, v
 
 def test_script_refuses_a_patch_pinned_to_another_version(cli, tmp_path: Path, venv: Path, nova: Path,
                                                           patches: dict[str, str], nova_version: str) -> None:
-    pdir = rendered_set(cli, tmp_path, {"patches/nova/0001-none-string.patch": patches["old-pin"]})
+    commented = patches["old-pin"].replace("Versions:", "#  Versions:")  # a header comment, as git log shows it
+    pdir = rendered_set(cli, tmp_path, {"patches/nova/0001-none-string.patch": commented})
     before = (nova / "nova/utils.py").read_bytes()
     r = run_script(pdir, venv, nova)
     assert (r.returncode, r.stderr.splitlines()) == (1, [

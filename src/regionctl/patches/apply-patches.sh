@@ -56,7 +56,7 @@ pins_hold() {
                 for (i = 1; i <= n; i++) { split(L[i], f, " "); if (f[1] == "version") have[norm(f[2])] = f[3] } }
         /^--- / { done = 1 }
         !done && !seen {
-            line = $0; sub(/^#[ \t]*/, "", line)
+            line = $0; sub(/^#?[ \t]*/, "", line)
             if (tolower(line) ~ /^versions[ \t]*:/) {
                 seen = 1; sub(/^[^:]*:/, "", line); m = split(line, items, ",")
                 for (j = 1; j <= m; j++) {
