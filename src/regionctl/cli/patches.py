@@ -98,7 +98,7 @@ def check(site: str, regions: tuple[str, ...], against: str | None, release: str
         click.echo(f"{site}: no region runs a patch: nothing to check", err=True)
         return
     services = sorted({s for _, s in found.sets})
-    env = (environment.at(Path(against), against) if against
+    env = (environment.at(Path(against), "--against") if against
            else environment.for_release(release or loaded.site.release, services))
     outcomes = check_sets({key: [p for _, p in found.region_set(*key)] for key in found.sets}, env)
     records = [_record(o) for o in outcomes]
