@@ -18,10 +18,11 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # System packages the tests use: unshare (util-linux) and ip (iproute2) for the loopback-only
-# network namespace, setpriv (util-linux) to test an unreadable file as a non-root user.
+# network namespace, setpriv (util-linux) to test an unreadable file as a non-root user, GNU patch
+# for `regionctl patches check` and the hot-fix start-up script's tests.
 sysdeps:
-	@if [ "$$(id -u)" = 0 ] && ! { command -v unshare && command -v ip && command -v setpriv; } >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux; \
+	@if [ "$$(id -u)" = 0 ] && ! { command -v unshare && command -v ip && command -v setpriv && command -v patch; } >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux patch; \
 	fi
 
 # The main job on a bundled example: validate, render, and apply its catalog to the embedded
@@ -43,6 +44,8 @@ test-quick: venv
 bench: venv
 	$(PY) bench/render_bench.py
 	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
+	$(MAKE) services-env
+	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' $(PY) bench/patches_bench.py
 
 clean:
 	rm -rf $(VENV) $(OUT)

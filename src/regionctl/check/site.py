@@ -15,6 +15,7 @@ from regionctl.openstack.charts import chart_keys
 from regionctl.openstack.options import release_key
 from regionctl.openstack.services import IDENTITY_SERVICE, INFRA_PORTS, SERVICES, conf_keys
 from regionctl.openstack.wiring import infra_needed
+from regionctl.patches.validate import check_patches
 from regionctl.site import layout
 from regionctl.resolve.endpoints import own_endpoints, site_endpoints
 from regionctl.site.load import LoadedSite
@@ -385,6 +386,7 @@ RENDER_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_dependencies,
     check_infra,
     check_helm_placement,
+    check_patches,
 ]
 
 

@@ -148,6 +148,8 @@ def _register() -> None:
     for command in (deploy.helm_args, deploy.link, deploy.k8s_nodes):
         cli.add_command(command)
     cli.add_command(catalog.catalog)
+    from regionctl.cli.patches import patches
+    cli.add_command(patches)
     for name in ("dev_keystone",):
         cmd = getattr(catalog, name, None)
         if cmd is not None:

@@ -42,6 +42,7 @@ from regionctl.resolve.endpoints import identity_urls
 from regionctl.render.files import RenderedFile, header
 from regionctl.render.yaml import sorted_keys, to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
+from regionctl.render import patches as patch_sets
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
@@ -78,6 +79,7 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
         out.append(RenderedFile(secrets_rel(region, service), head + (
             "# Sensitive values only (mode 0600): keep this file out of version control.\n") + to_yaml(sorted_keys(plain(secret))),
             True))
+    out += patch_sets.helm_files(loaded, region)
     return sorted(out, key=lambda f: f.rel)
 
 
@@ -107,7 +109,7 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
                 node = Branch({k: v for k, v in node.items() if k not in INI_KEYS})
             site_tree[key] = node
         deleted = {p: v for p, v in merged_svc.deleted.items() if not _handled_elsewhere(p)}
-    tree = merge([derived, site_tree]).tree
+    tree = merge([derived, patch_sets.helm_values(loaded, values.region, service), site_tree]).tree
     for key, conf in sorted(files.items()):
         if compute is None or key != compute[0].conf_key:
             _put(tree, ("conf", key), ini_ready(conf.merged.tree))

@@ -38,6 +38,7 @@ from regionctl.render.files import RenderedFile, header
 from regionctl.render.ini import render_ini
 from regionctl.render.yaml import to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
+from regionctl.render import patches as patch_sets
 from regionctl.site import layout
 from regionctl.resolve.endpoints import identity_urls, site_endpoints, unversioned
 from regionctl.site.load import LoadedSite
@@ -57,6 +58,7 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
         RenderedFile(f"{name}/passwords.yml", passwords_yml(loaded, name, passwords), True),
     ]
     out += config_files(loaded, values, passwords)
+    out += patch_sets.kolla_files(loaded, name, CONFIG_DIR)
     return sorted(out, key=lambda f: f.rel)
 
 
