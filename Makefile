@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv sysdeps demo test test-quick bench clean
+.PHONY: venv sysdeps demo test test-quick bench report-screenshot clean
 
 include tools/services.mk
 
@@ -18,10 +18,11 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # System packages the tests use: unshare (util-linux) and ip (iproute2) for the loopback-only
-# network namespace, setpriv (util-linux) to test an unreadable file as a non-root user.
+# network namespace, setpriv (util-linux) to test an unreadable file as a non-root user, headless
+# chromium to load the HTML report in a real browser.
 sysdeps:
-	@if [ "$$(id -u)" = 0 ] && ! { command -v unshare && command -v ip && command -v setpriv; } >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux; \
+	@if [ "$$(id -u)" = 0 ] && ! { command -v unshare && command -v ip && command -v setpriv && command -v chromium; } >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux chromium; \
 	fi
 
 # The main job on a bundled example: validate, render, and apply its catalog to the embedded
@@ -43,6 +44,11 @@ test-quick: venv
 bench: venv
 	$(PY) bench/render_bench.py
 	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
+
+# The README's picture: examples/genestack-sjc-dfw's report, drawn by headless chromium.
+report-screenshot: venv
+	$(VENV)/bin/regionctl report -s examples/genestack-sjc-dfw -o $(OUT)/report/genestack-sjc-dfw.html
+	bash tools/report-screenshot.sh $(OUT)/report/genestack-sjc-dfw.html docs/report.png 1280,1000
 
 clean:
 	rm -rf $(VENV) $(OUT)

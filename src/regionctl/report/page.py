@@ -106,7 +106,7 @@ td.set.deleted { background: var(--err-bg); }
 td.set.deleted .none { color: var(--err); text-decoration: line-through; font-weight: 600; }
 td.set.inherited code.val, td.set.base code.val { font-weight: 400; color: #424a53; }
 td.set.absent { background: repeating-linear-gradient(45deg, #fff, #fff 6px, #f3f4f6 6px, #f3f4f6 12px); }
-.legend { color: var(--muted); font-size: 12.5px; margin: 0 0 8px; }
+.legend { color: var(--muted); font-size: 12.5px; margin: 6px 0 8px; }
 .legend .key { display: inline-block; padding: 0 6px; border: 1px solid var(--line); border-radius: 4px; margin-right: 4px; }
 .key.override { background: var(--ovr-bg); } .key.same { background: var(--bg); }
 .key.deleted { background: var(--err-bg); } .key.inherited { background: var(--card); }
