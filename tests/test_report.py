@@ -19,7 +19,7 @@ from regionctl.report.gather import gather
 from regionctl.report.markup import esc, tag
 from regionctl.site.load import load
 from regionctl.site.provenance import walk
-from regionctl.validation import validate
+from regionctl.check.validate import validate
 
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 

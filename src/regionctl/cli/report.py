@@ -29,7 +29,7 @@ def report(site: str, out: str, with_catalog: bool, cloud: str | None) -> None:
     from regionctl.report.page import build_page
     from regionctl.report.sections import Links
     from regionctl.site.load import load
-    from regionctl.validation import validate
+    from regionctl.check.validate import validate
 
     loaded = load(site)
     checked = validate(loaded)

@@ -14,7 +14,6 @@ from regionctl.catalog.desired import desired_catalog, regions_parents_first
 from regionctl.catalog.drift import compare
 from regionctl.catalog.model import INTERFACE_ORDER, Catalog
 from regionctl.openstack.services import IDENTITY_SERVICE
-from regionctl.render.values import RegionValues
 from regionctl.report.model import (
     SECRET,
     CatalogEntry,
@@ -29,12 +28,12 @@ from regionctl.report.model import (
 )
 from regionctl.report.overrides import override_rows
 from regionctl.site import layout
-from regionctl.site.endpoints import catalog_types
+from regionctl.resolve.endpoints import catalog_types, identity_urls
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem
 from regionctl.site.provenance import walk
 from regionctl.site.secrets import is_secret, mask_text, url_has_password
-from regionctl.validation import Report
+from regionctl.check.validate import Report
 
 #: Secrets shorter than this are not scrubbed from messages (they would garble every word).
 MIN_SCRUB = 4
@@ -74,8 +73,7 @@ def clouds_of(loaded: LoadedSite, roots: tuple[str, ...]) -> list[Cloud]:
     assert loaded.site is not None
     ids = loaded.site.identity_regions()
     identity = ids[0] if len(ids) == 1 else None
-    url = next((e.url for e in loaded.endpoints if e.region == identity and e.service == IDENTITY_SERVICE
-                and e.interface == "public"), None)
+    url = identity_urls(loaded).get("public") if identity else None
     return [Cloud(None, identity, roots, _shown_address(url) if url else None)]
 
 
@@ -216,4 +214,4 @@ def _shown_url(url: str | None) -> str | None:
     return _shown_address(url) if url else url
 
 
-__all__ = ["gather", "RegionValues"]
+__all__ = ["gather"]
