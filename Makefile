@@ -43,6 +43,7 @@ test-quick: venv
 
 bench: venv
 	$(PY) bench/render_bench.py
+	$(PY) bench/report_bench.py
 	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
 
 # The README's picture: examples/genestack-sjc-dfw's report, drawn by headless chromium.
