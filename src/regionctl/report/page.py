@@ -112,8 +112,10 @@ td.set.absent { background: repeating-linear-gradient(45deg, #fff, #fff 6px, #f3
 .key.deleted { background: var(--err-bg); } .key.inherited { background: var(--card); }
 .side-by-side { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .matrix h3 { font-size: 14px; margin: 0 0 6px; }
+table.catalog { min-width: 0; }
+table.catalog th, table.catalog td { padding: 4px 5px; }
 table.catalog td { white-space: nowrap; }
-.ep { display: inline-block; font-family: "DejaVu Sans Mono", monospace; font-size: 12px; padding: 0 5px; margin: 1px 2px;
+.ep { display: inline-block; font-family: "DejaVu Sans Mono", monospace; font-size: 11.5px; padding: 0 4px; margin: 1px;
   border-radius: 4px; background: #eef1f4; border: 1px solid var(--line); }
 .ep.site, .ep.ok, .ep.live { background: var(--ok-bg); border-color: #aceebb; }
 .ep.changed { background: var(--warn-bg); border-color: #d4a72c; }

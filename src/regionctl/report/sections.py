@@ -310,6 +310,7 @@ def catalog_section(data: ReportData, links: Links) -> Section | None:
         parts.append(tag("div", {"class": "side-by-side"}, site, _matrix(live.matrix, caption, "live")))
         parts.append(tag("p", {"class": "legend"}, [join([tag("span", {"class": f"ep {s}"}, f"{m} {s}"), " "])
                                                   for s, m in _MARK.items()],
+                         tag("span", {"class": "ep unmanaged"}, "in a region the site does not manage"), " ",
                          "Hover an interface for its URL."))
         parts.append(_drift_table(live))
         if live.drift:
