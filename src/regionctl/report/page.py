@@ -57,6 +57,9 @@ section > h2 { font-size: 17px; margin: 0 0 10px; padding-bottom: 6px; border-bo
 .badge.ok { color: var(--ok); background: var(--ok-bg); border-color: #aceebb; }
 .badge.secret { color: var(--muted); background: var(--bg); border-color: var(--line); margin-left: 6px; }
 nav.toc .badge { margin-left: 4px; font-weight: 500; color: var(--muted); background: var(--bg); border-color: var(--line); }
+nav.toc .badge.error { color: var(--err); background: var(--err-bg); border-color: #ffcecb; font-weight: 600; }
+nav.toc .badge.warning { color: var(--warn); background: var(--warn-bg); border-color: #eed888; font-weight: 600; }
+nav.toc .badge.ok { color: var(--ok); background: var(--ok-bg); border-color: #aceebb; }
 .muted { color: var(--muted); }
 .callout { padding: 8px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--card); margin: 0 0 10px; }
 .callout.ok { border-color: #aceebb; background: var(--ok-bg); }

@@ -81,7 +81,7 @@ def _filter_key(*parts: object) -> str:
 
 def _region_link(name: str | None) -> Html:
     if name is None:
-        return tag("span", {"class": "muted"}, "site")
+        return tag("span", {"class": "muted"}, "all regions")
     return tag("a", {"href": "#" + anchor(name), "class": "region-link"}, name)
 
 
