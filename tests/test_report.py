@@ -295,3 +295,15 @@ def test_live_catalog_beside_the_site_with_drift(cli, tmp_path: Path, monkeypatc
     finally:
         use_env(monkeypatch, dev_keystone.env(), tmp_path)
         reset(dev_keystone)
+
+
+def test_bad_arguments_are_one_line(cli, tmp_path: Path) -> None:
+    r = cli("report", "-s", str(tmp_path / "nope"), "-o", str(tmp_path / "r.html"))
+    assert (r.code, r.err) == (1, f"regionctl: error: {tmp_path / 'nope'}: no such directory: pass the site with "
+                                  "-s/--site, or create one with 'regionctl init'\n")
+    assert not (tmp_path / "r.html").exists()
+    (tmp_path / "taken").mkdir()
+    r = cli("report", "-s", str(EXAMPLES / "two-regions"), "-o", str(tmp_path / "taken"))
+    assert (r.code, r.err.splitlines()[-1]) == (
+        2, f"Error: Invalid value for '-o' / '--out': File '{tmp_path / 'taken'}' is a directory.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"], "no temp file left behind"
