@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv sysdeps demo test test-quick bench clean
+.PHONY: venv sysdeps demo test test-quick bench report-screenshot clean
 
 include tools/services.mk
 
@@ -17,12 +17,17 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# System packages the tests use: unshare (util-linux) and ip (iproute2) for the loopback-only
-# network namespace, setpriv (util-linux) to test an unreadable file as a non-root user, GNU patch
-# for `regionctl patches check` and the hot-fix start-up script's tests.
+# System packages the tests use, as Debian package:command pairs: unshare (util-linux) and ip
+# (iproute2) for the loopback-only network namespace, setpriv (util-linux) to test an unreadable
+# file as a non-root user, GNU patch for `regionctl patches check` and the hot-fix start-up
+# script, headless chromium to load the HTML report in a real browser, haproxy and wrk for the
+# scope routers and their benchmark. Installed where missing (as root).
+SYSDEPS := iproute2:ip util-linux:unshare util-linux:setpriv patch:patch chromium:chromium haproxy:haproxy wrk:wrk
 sysdeps:
-	@if [ "$$(id -u)" = 0 ] && ! { command -v unshare && command -v ip && command -v setpriv && command -v patch; } >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux patch; \
+	@missing=""; for pair in $(SYSDEPS); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	elif [ -n "$$missing" ]; then echo "sysdeps: missing$$missing (install them, or run as root)" >&2; \
 	fi
 
 # The main job on a bundled example: validate, render, and apply its catalog to the embedded
@@ -43,9 +48,15 @@ test-quick: venv
 
 bench: venv
 	$(PY) bench/render_bench.py
+	$(PY) bench/report_bench.py
 	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
 	$(MAKE) services-env
 	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' $(PY) bench/patches_bench.py
+
+# The README's picture: examples/genestack-sjc-dfw's report, drawn by headless chromium.
+report-screenshot: venv
+	$(VENV)/bin/regionctl report -s examples/genestack-sjc-dfw -o $(OUT)/report/genestack-sjc-dfw.html
+	bash tools/report-screenshot.sh $(OUT)/report/genestack-sjc-dfw.html docs/report.png 1280,1000
 
 clean:
 	rm -rf $(VENV) $(OUT)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from keystone_fixture import dev_keystone  # noqa: F401 - one session Keystone for every test module
 
 from regionctl.cli.main import main
 

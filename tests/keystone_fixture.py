@@ -1,4 +1,4 @@
-"""A session-wide real Keystone for tests; import the fixture into conftest.py.
+"""A session-wide real Keystone for tests; conftest.py imports the fixture (once, so one Keystone).
 
     from keystone_fixture import dev_keystone  # noqa: F401
 

@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES, Result, run
-from keystone_fixture import dev_keystone  # noqa: F401 - the session fixture
 
 from regionctl.catalog.apply import apply
 from regionctl.catalog.live import Keystone, connect
