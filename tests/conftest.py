@@ -78,8 +78,8 @@ def make_site(root: Path, site: str = SITE, files: dict[str, str] | None = None)
     defaults = {"regions/One/secrets.yaml": SECRETS, "regions/Two/secrets.yaml": SECRETS}
     for rel, text in {**defaults, **(files or {})}.items():
         p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
         if text is not None:
+            p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
     return root
 

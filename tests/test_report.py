@@ -124,11 +124,11 @@ def test_override_states_deleted_same_inherited_secret(tmp_path: Path) -> None:
 
 def test_problems_name_their_region(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", SITE.replace("    parent: One\n", "    parent: Nowhere\n"),
-                     {"regions/Two/glance.yaml": "conf: {}\n"})
+                     {"regions/Two/cinder.yaml": "conf: {}\n"})
     found = {(str(p.problem), p.region) for p in data_of(site).problems}
-    assert (f"{site}/site.yaml:10: error: parent region 'Nowhere' of 'Two' is not declared: "
+    assert (f"{site}/site.yaml:13: error: parent region 'Nowhere' of 'Two' is not declared: "
             "declare it under 'regions:' or fix the name", "Two") in found
-    assert (f"{site}/regions/Two/glance.yaml: warning: region 'Two' does not run glance; this file is ignored: "
+    assert (f"{site}/regions/Two/cinder.yaml: warning: region 'Two' does not run cinder; this file is ignored: "
             "add the service to the region or remove the file", "Two") in found
 
 
@@ -159,15 +159,14 @@ def test_report_escapes_values_and_names(cli, tmp_path: Path) -> None:
     site = overrides_site(tmp_path, HOSTILE)
     (site / "regions/Two/nova.yaml").write_text(TWO_NOVA + "    vnc:\n      novncproxy_base_url: \"<script>x()</script>\"\n")
     r, html = write_report(cli, site, tmp_path / "r.html")
-    assert r.code == 1, "the value is no URL: two errors (nova.conf, nova-compute.conf), quoting it"
+    assert r.code == 1, "the value is no URL: one error (nova.conf; nova-compute.conf inherits it), quoting it"
     assert html.count("<script") == 1, "the page's own script only"
     assert "&lt;script&gt;alert(&#x27;two&#x27;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in html
     assert "&lt;script&gt;x()&lt;/script&gt;" in html
     cell = overrides_cell(parse(html), "nova.conf [vnc] novncproxy_base_url", "Two")
     assert cell.find("code").text() == "<script>x()</script>"
     messages = [td.text() for td in parse(html).find_all("td", class_="msg")]
-    assert messages == [f"{f} [vnc] novncproxy_base_url: expected a URL (scheme://host/...), got '<script>x()</script>'"
-                        for f in ("nova-compute.conf", "nova.conf")]
+    assert messages == ["nova.conf [vnc] novncproxy_base_url: expected a URL (scheme://host/...), got '<script>x()</script>'"]
     assert "meta-secret-two" not in html
 
 
@@ -187,10 +186,10 @@ def test_invalid_site_report_shows_problems_first(cli, tmp_path: Path) -> None:
     assert [s.attrs["id"] for s in doc.find_all("section")] == ["problems", "regions", "overrides", "catalog"]
     rows = doc.find("section", id="problems").find_all("tr", class_="error")
     assert [(r.find("td", class_="where").text(), r.attrs["data-region"]) for r in rows] == [
-        ("site.yaml:10", "Two"), ("values/nova.yaml:4", "")]
+        ("site.yaml:13", "Two"), ("values/nova.yaml:4", "")]
     link = rows[0].find("a", class_="region-link")
     assert link.attrs["href"] == "#region-Two" and doc.find("div", id="region-Two")
-    assert rows[0].find("a", class_="src").attrs["data-source"] == f"{site}/site.yaml:10"
+    assert rows[0].find("a", class_="src").attrs["data-source"] == f"{site}/site.yaml:13"
     assert "plain-pw-leak" not in html
 
 

@@ -38,17 +38,13 @@ class Wiring:
 
 
 def serving_region(site: Site, region: str, service: str | None) -> str | None:
-    """The region whose ``service`` ``region`` uses: itself, or the one its ``uses:`` names.
-
-    A region that neither runs a service nor names another region for it is pointed at itself
-    (and ``validate`` reports the missing dependency); None only for a ``uses:`` that names no
-    declared region.
-    """
+    """The region whose ``service`` ``region`` uses: itself, the one its ``uses:`` names, or None
+    where neither (``validate`` reports a missing dependency; an optional one gets no options)."""
     r = site.regions[region]
-    if service is None or r.runs(service) or service not in r.uses:
+    if service is None or r.runs(service):
         return region
-    other = r.uses[service]
-    return other if other in site.regions else None
+    other = r.uses.get(service)
+    return other if other in site.regions and site.regions[other].runs(service) else None
 
 
 class _Ctx:
