@@ -35,14 +35,16 @@ def regions_parents_first(site: Site) -> list[str]:
     return order
 
 
-def desired_catalog(site: Site) -> Catalog:
-    """What Keystone should hold for this site."""
-    order = regions_parents_first(site)
+def desired_catalog(site: Site, cloud: str | None = None) -> Catalog:
+    """What Keystone should hold for this site: for ``cloud``'s Keystone, its regions only
+    (None: the first cloud, the only one of a site that declares no clouds)."""
+    cloud = cloud or site.cloud_names()[0]
+    order = [r for r in regions_parents_first(site) if site.cloud_of(r) == cloud]
     regions = tuple(
         Region(name, site.regions[name].description or "", site.regions[name].parent) for name in order
     )
     rank = {name: i for i, name in enumerate(order)}
-    eps = all_endpoints(site)
+    eps = [e for e in all_endpoints(site) if e.region in rank]
     endpoints = sorted(
         (Endpoint(e.type, e.name, e.interface, e.region, e.url) for e in eps),
         key=lambda e: (rank.get(e.region, len(rank)),) + endpoint_sort_key(e)[1:],

@@ -64,8 +64,7 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
     fname = conf.filename
     dynamic = dynamic_sections(conf, data)
     known_sections = data.sections(conf.service) | set(data.keystoneauth(conf.service))
-    named_by = sorted({f"[{r['named_by'][0]}] {r['named_by'][1]}" for r in data.dynamic_sections(conf.service)
-                       if isinstance(r.get("named_by"), list)})
+    records = [r for r in data.dynamic_sections(conf.service) if isinstance(r.get("named_by"), list)]
     inherited = {(sec, n, v.origin, repr(v.value)) for sec, n, v in _leaves(base.merged.tree)} if base else set()
     for section, name, value in _leaves(conf.merged.tree):
         o: Origin = value.origin
@@ -82,6 +81,8 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
             close = difflib.get_close_matches(section, sorted(known_sections), n=1, cutoff=0.7)
             hint = close[0] if close else None
             extra = f" (did you mean [{hint}]?)" if hint else ""
+            named_by = sorted({f"[{r['named_by'][0]}] {r['named_by'][1]}" for r in records
+                               if section.startswith(str(r.get("section", "")).partition("<")[0])})
             backend = f" or name it in {' or '.join(named_by)}" if named_by else ""
             out.append(error(o.file, o.line, f"{where}: {conf.service} has no section [{section}]{extra}: "
                                              f"fix the section name{backend}"))
@@ -96,6 +97,10 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
             if new is not None:
                 out.append(warning(o.file, o.line, f"{where} is a deprecated name: use [{new.section}] {new.name}"))
                 info = new
+            elif (last := options.removed_after(conf.service, name)) is not None:
+                out.append(error(o.file, o.line, f"{where}: {conf.service} removed this option (it was there up to "
+                                                 f"{last}; {data.release} has none): remove it"))
+                continue
             else:
                 hint = data.nearest(conf.service, lookup_section, name)
                 extra = f" (did you mean {hint}?)" if hint else ""
@@ -129,6 +134,9 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
         if target is None or serving_region(loaded.site, values.region, selects) is None:
             continue
         conf = target
+        base = _base_of(conf, values)
+        if base is not None and _state(base, section, name) == _state(conf, section, name):
+            continue  # the file it is built on says it already (nova-compute.conf on nova.conf)
         where = f"{conf.filename} [{section}] {name}"
         node = branch(conf.merged.tree.get(section)).get(name)
         if not isinstance(node, Value) or node.value in (None, ""):
@@ -146,12 +154,24 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
     return out
 
 
+def _base_of(conf: ConfFile, values: RegionValues) -> ConfFile | None:
+    """The file ``conf`` is built on (nova.conf for nova-compute.conf), or None."""
+    spec = next((f for f in SERVICES[conf.service].files if f.key == conf.conf_key), None)
+    if spec is None or spec.base is None:
+        return None
+    return next((c for c in values.files.values() if c.service == conf.service and c.conf_key == spec.base), None)
+
+
+def _state(conf: ConfFile, section: str, name: str) -> tuple[object, ...]:
+    node = branch(conf.merged.tree.get(section)).get(name)
+    gone = conf.merged.deleted.get((section, name))
+    return (node.origin, repr(node.value)) if isinstance(node, Value) else ("unset", gone.origin if gone else None)
+
+
 def check_region(loaded: LoadedSite, values: RegionValues) -> list[Problem]:
     data = option_data(loaded)
     out: list[Problem] = []
-    by_key = {c.conf_key: c for c in values.files.values()}
     for conf in values.files.values():
-        spec = next((f for f in SERVICES[conf.service].files if f.key == conf.conf_key), None)
-        out += check_file(data, conf, by_key.get(spec.base) if spec and spec.base else None)
+        out += check_file(data, conf, _base_of(conf, values))
     out += check_region_options(loaded, values)
     return out

@@ -128,19 +128,53 @@ def check_services(loaded: LoadedSite) -> list[Problem]:
 
 
 def check_identity(loaded: LoadedSite) -> list[Problem]:
+    """Exactly one region runs keystone in each cloud (the site is one cloud where it declares none)."""
     site = loaded.site
     assert site is not None
-    hosts = site.identity_regions()
     if not site.regions:
         return []
-    if not hosts:
-        return [error(loaded.site_file, loaded.line("regions"),
-                      "no region runs keystone: add 'keystone:' to the services of the region hosting the shared Keystone")]
     out = []
-    for extra in hosts[1:]:
-        out.append(error(loaded.site_file, loaded.line("regions", extra, "services", IDENTITY_SERVICE),
-                         f"keystone runs in both '{hosts[0]}' and '{extra}': one Keystone is shared by every region; "
-                         "remove it from all but one"))
+    for cloud in site.cloud_names():
+        members = site.regions_of(cloud)
+        hosts = site.identity_regions(cloud)
+        if not site.clouds and not hosts:
+            out.append(error(loaded.site_file, loaded.line("regions"), "no region runs keystone: add 'keystone:' to "
+                             "the services of the region hosting the shared Keystone"))
+        elif not hosts and members:
+            out.append(error(loaded.site_file, loaded.line("clouds", cloud),
+                             f"no region of cloud '{cloud}' runs keystone: add 'keystone:' to the services of the "
+                             f"region hosting its Keystone ({', '.join(members)})"))
+        elif not hosts:
+            out.append(error(loaded.site_file, loaded.line("clouds", cloud),
+                             f"cloud '{cloud}' has no region: name it in a region's 'cloud:', or remove it"))
+        shared = "every region" if not site.clouds else f"every region of cloud '{cloud}'"
+        for extra in hosts[1:]:
+            out.append(error(loaded.site_file, loaded.line("regions", extra, "services", IDENTITY_SERVICE),
+                             f"keystone runs in both '{hosts[0]}' and '{extra}': one Keystone is shared by {shared}; "
+                             "remove it from all but one"))
+    return out
+
+
+def check_clouds(loaded: LoadedSite) -> list[Problem]:
+    """Every region names a declared cloud where the site declares clouds, and a parent in its own."""
+    site = loaded.site
+    assert site is not None
+    out = []
+    for rname, region in site.regions.items():
+        line = loaded.line("regions", rname, "cloud") or loaded.line("regions", rname)
+        if region.cloud is None and site.clouds:
+            out.append(error(loaded.site_file, line, f"region '{rname}' names no cloud: add 'cloud:' with one of "
+                             f"{', '.join(site.clouds)}"))
+        elif region.cloud is not None and region.cloud not in site.clouds:
+            where = ("the site declares no clouds: declare it under 'clouds:'" if not site.clouds
+                     else f"declare it under 'clouds:' or use one of {', '.join(site.clouds)}")
+            out.append(error(loaded.site_file, line, f"cloud '{region.cloud}' of region '{rname}' is not declared"
+                             f"{_hint(region.cloud, site.clouds)}: {where}"))
+        elif region.parent in site.regions and site.cloud_of(region.parent) != site.cloud_of(rname):
+            out.append(error(loaded.site_file, loaded.line("regions", rname, "parent"),
+                             f"parent region '{region.parent}' of '{rname}' is in cloud '{site.cloud_of(region.parent)}', "
+                             f"'{rname}' in '{site.cloud_of(rname)}': a parent lives in its child's Keystone; "
+                             "choose a parent of the same cloud"))
     return out
 
 
@@ -251,18 +285,19 @@ def check_shared_service_users(loaded: LoadedSite) -> list[Problem]:
     if site.service_users != "shared":
         return []
     out = []
-    first: dict[str, tuple[str, Value]] = {}
+    first: dict[tuple[str, str], tuple[str, Value]] = {}
     for rname in site.regions:
         tree = branch(loaded.layers.get(layout.secrets_file(rname).rel))
         users = branch(branch(tree.get("passwords")).get("service_users"))
         for user, value in users.items():
             if not isinstance(value, Value) or value.value in (None, ""):
                 continue
-            seen = first.setdefault(user, (rname, value))
+            seen = first.setdefault((site.cloud_of(rname), user), (rname, value))  # one Keystone, one user
             if seen[0] != rname and str(seen[1].value) != str(value.value):
+                who = "all regions" if not site.clouds else f"all regions of cloud '{site.cloud_of(rname)}'"
                 out.append(warning(value.origin.file, value.origin.line,
                                    f"service user {user} has another password than in region '{seen[0]}' "
-                                   f"({seen[1].origin}): users are shared by all regions (service_users: shared), "
+                                   f"({seen[1].origin}): users are shared by {who} (service_users: shared), "
                                    "so deploying this region resets the other's; use one password everywhere"))
     return out
 
@@ -372,6 +407,7 @@ SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_parents,
     check_services,
     check_identity,
+    check_clouds,
     check_addresses,
     check_duplicate_urls,
     check_region_dirs,

@@ -355,7 +355,7 @@ class OptionData:
         if new is not None:
             return f"[{new.section}] {new.name}"
         if section in svc.sections or section in svc.ksa:
-            close = difflib.get_close_matches(name, sorted(self.options(service, section)), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, sorted(self.options(service, section)), n=1, cutoff=0.75)
             if close:
                 return f"[{section}] {close[0]}"
         else:  # an unknown section: the closest section that has the option (or a close one)
@@ -419,6 +419,18 @@ def load(release: str | None = None) -> OptionData:
         raise KeyError(f"no option data for release {rel!r} (have {', '.join(have)})")
     with _lock:
         return _load(rel)
+
+
+@functools.cache
+def _removed() -> dict[str, Any]:
+    entry = _data_dir().joinpath("removed.json")
+    return json.loads(entry.read_text(encoding="utf-8")) if entry.is_file() else {}  # type: ignore[no-any-return]
+
+
+def removed_after(service: str, name: str) -> str | None:
+    """The last release (of those read by tools/gen_removed.py) in which ``service`` defined an
+    option ``name`` that the targeted release defines nowhere, or None."""
+    return _removed().get("removed", {}).get(service, {}).get(name)  # type: ignore[no-any-return]
 
 
 def known(release: str | None) -> OptionData | None:

@@ -155,10 +155,10 @@ def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, 
     """``endpoints.identity``: the shared Keystone's URLs in openstack-helm's endpoint schema."""
     assert loaded.site is not None
     site = loaded.site
-    home = site.identity_region()
+    home = site.identity_region(region)
     ko = Origin(loaded.site_file, loaded.line("regions", home, "services", "keystone"), Layer.DERIVED)
     base = ("endpoints", "identity")
-    for iface, url in sorted(identity_urls(loaded).items()):
+    for iface, url in sorted(identity_urls(loaded, region).items()):
         parts = urlsplit(url)
         hostport = parts.netloc.rsplit("@", 1)[-1]
         port = parts.port

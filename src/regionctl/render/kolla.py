@@ -68,7 +68,7 @@ def kolla_passwords(loaded: LoadedSite, values: RegionValues) -> Passwords:
     """kolla password variable -> the secret, from the region's secrets (admin: the identity region's)."""
     assert loaded.site is not None
     secrets = loaded.layers.get(layout.secrets_file(values.region).rel, Branch())
-    home = loaded.layers.get(layout.secrets_file(loaded.site.identity_region()).rel, Branch())
+    home = loaded.layers.get(layout.secrets_file(loaded.site.identity_region(values.region)).rel, Branch())
     found: Passwords = {}
     for var, path, tree in [(KOLLA_ADMIN_PASSWORD[0], KOLLA_ADMIN_PASSWORD[1], home)] + \
             [(v, p, secrets) for v, p in KOLLA_PASSWORDS]:
@@ -110,19 +110,19 @@ def globals_yml(loaded: LoadedSite, name: str) -> str:
     assert loaded.site is not None
     site = loaded.site
     region = site.regions[name]
-    home = site.identity_region()
+    home = site.identity_region(name)
     lines = [header(loaded.site_file).rstrip("\n"),
              f"# kolla-ansible variables of region {name}: kolla-ansible deploy --configdir <this directory>.",
              ""]
     _var(lines, "openstack_region_name", name)
     if name == home:
-        lines.append("# Every region of the site: this region's Keystone creates each one and its identity")
+        lines.append("# Every region of this cloud: this region's Keystone creates each one and its identity")
         lines.append("# endpoints. After adding a region, run this region again (or: regionctl catalog apply).")
-        _var(lines, "multiple_regions_names", [home] + [r for r in site.regions if r != home])
+        _var(lines, "multiple_regions_names", [home] + [r for r in site.regions_of(site.cloud_of(name)) if r != home])
     lines += ["", "# What this region runs (site.yaml regions." + name + ".services)."]
     for service, var in KOLLA_ENABLE.items():
         _var(lines, var, region.runs(service))
-    urls = identity_urls(loaded)
+    urls = identity_urls(loaded, name)
     lines += ["", f"# The shared Keystone, in region {home}: every service of every region uses it."]
     for iface, var in (("internal", "keystone_internal_url"), ("public", "keystone_public_url")):
         url = urls.get(iface) or urls.get("public")

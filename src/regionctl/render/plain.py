@@ -32,19 +32,33 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
 
 
 def horizon_settings(loaded: LoadedSite, region: str) -> str:
-    """Horizon talks to the shared Keystone; the catalog lists every region it can switch to."""
+    """Horizon talks to its cloud's Keystone; the catalog lists every region it can switch to.
+
+    Where the site has several clouds, Horizon's AVAILABLE_REGIONS lists each cloud's Keystone, so
+    one dashboard logs in to any of them.
+    """
     assert loaded.site is not None
     site = loaded.site
-    urls = identity_urls(loaded)
+    urls = identity_urls(loaded, region)
     keystone = urls.get("public") or next(iter(urls.values()), "")
-    regions = list(site.regions)
-    return "\n".join([
+    regions = site.regions_of(site.cloud_of(region))
+    lines = [
         header(loaded.site_file).rstrip("\n"),
-        "# One Keystone serves every region: Horizon offers the regions its catalog lists,",
+        "# One Keystone serves every region of this cloud: Horizon offers the regions its catalog lists,",
         f"# {', '.join(regions)}, in the region switcher of its header.",
         f"OPENSTACK_KEYSTONE_URL = {keystone!r}",
         "OPENSTACK_ENDPOINT_TYPE = 'publicURL'",
         f"DEFAULT_SERVICE_REGIONS = {{'*': {region!r}}}",
         f"REGIONCTL_REGIONS = {regions!r}",
-        "",
-    ])
+    ]
+    if len(site.cloud_names()) > 1:
+        keystones = []
+        for cloud in site.cloud_names():
+            home = site.identity_regions(cloud)
+            found = identity_urls(loaded, home[0]) if home else {}
+            url = found.get("public") or next(iter(found.values()), "")
+            if url:
+                keystones.append((url, cloud))
+        lines += ["# Several clouds, each with its own Keystone: the login form offers each.",
+                  f"AVAILABLE_REGIONS = {keystones!r}"]
+    return "\n".join(lines + [""])

@@ -65,16 +65,18 @@ def gather(loaded: LoadedSite, report: Report, live: Catalog | None = None, live
 
 
 def clouds_of(loaded: LoadedSite, roots: tuple[str, ...]) -> list[Cloud]:
-    """The Keystones of the site and the regions each serves: today one, named by nobody.
-
-    The seam for sites with several Keystones: return one Cloud per Keystone, each with its
-    identity region and its own roots, and the tree draws one box per cloud.
-    """
+    """The Keystones of the site and the regions each serves (one unnamed cloud where the site
+    declares no clouds), each with its identity region and its own roots."""
     assert loaded.site is not None
-    ids = loaded.site.identity_regions()
-    identity = ids[0] if len(ids) == 1 else None
-    url = identity_urls(loaded).get("public") if identity else None
-    return [Cloud(None, identity, roots, _shown_address(url) if url else None)]
+    site = loaded.site
+    out = []
+    for cloud in site.cloud_names():
+        ids = site.identity_regions(cloud)
+        identity = ids[0] if len(ids) == 1 else None
+        url = identity_urls(loaded, identity).get("public") if identity else None
+        mine = tuple(r for r in roots if r in site.regions and site.cloud_of(r) == cloud)
+        out.append(Cloud(cloud if site.clouds else None, identity, mine, _shown_address(url) if url else None))
+    return out
 
 
 # ---- regions ------------------------------------------------------------------------------------

@@ -145,18 +145,16 @@ def catalog_types(service: str, chosen: list[str] | None) -> list[CatalogType]:
 
 
 def all_endpoints(site: Site) -> list[Endpoint]:
-    """Own endpoints plus the identity endpoints repeated in every other region."""
+    """Own endpoints plus each cloud's identity endpoints repeated in every other region of that cloud."""
     own, _ = own_endpoints(site)
-    ids = site.identity_regions()
-    if len(ids) != 1:
-        return own
-    identity = [e for e in own if e.region == ids[0] and e.service == IDENTITY_SERVICE]
-    copies = [
-        Endpoint(r, e.service, e.type, e.name, e.interface, e.url, e.loc, shared=True)
-        for r in site.regions
-        if r != ids[0]
-        for e in identity
-    ]
+    copies: list[Endpoint] = []
+    for cloud in site.cloud_names():
+        ids = site.identity_regions(cloud)
+        if len(ids) != 1:
+            continue
+        identity = [e for e in own if e.region == ids[0] and e.service == IDENTITY_SERVICE]
+        copies += [Endpoint(r, e.service, e.type, e.name, e.interface, e.url, e.loc, shared=True)
+                   for r in site.regions_of(cloud) if r != ids[0] for e in identity]
     return own + copies
 
 
@@ -168,10 +166,11 @@ def site_endpoints(loaded: LoadedSite) -> list[Endpoint]:
     return found  # type: ignore[no-any-return]
 
 
-def identity_urls(loaded: LoadedSite) -> dict[str, str]:
-    """The shared Keystone's URLs per interface, as registered in the identity region."""
+def identity_urls(loaded: LoadedSite, region: str | None = None) -> dict[str, str]:
+    """The URLs per interface of the Keystone ``region`` uses (default: the first cloud's), as
+    registered in its identity region."""
     assert loaded.site is not None
-    home = loaded.site.identity_region()
+    home = loaded.site.identity_region(region)
     return {e.interface: e.url for e in site_endpoints(loaded) if e.type == "identity" and e.region == home}
 
 

@@ -63,8 +63,21 @@ class Node(_Strict):
     roles: list[NodeRole] = Field(description="control, network and/or hypervisor.")
 
 
+class Cloud(_Strict):
+    """An independent OpenStack with its own Keystone (seed 004: OpenStacks made to collaborate)."""
+
+    description: str | None = Field(None, description="What this cloud is.")
+    os_cloud: str | None = Field(None, description="The clouds.yaml entry the catalog commands use to reach "
+                                                   "its Keystone (default: the cloud's name).")
+
+
+#: the one cloud of a site that declares none
+DEFAULT_CLOUD = "default"
+
+
 class Region(_Strict):
     description: str | None = Field(None, description="Shown in Keystone's region list.")
+    cloud: str | None = Field(None, description="The cloud (site.yaml clouds:) whose Keystone this region uses.")
     parent: str | None = Field(None, description="Parent region (Keystone parent_region_id).")
     addresses: Addresses | None = None
     services: dict[str, ServiceSpec | None] = Field(
@@ -95,15 +108,33 @@ class Site(_Strict):
     service_users: Literal["shared", "per-region"] = Field(
         "shared", description="One service user per service for all regions (shared), or one per region."
     )
+    clouds: dict[str, Cloud] = Field(
+        default_factory=dict,
+        description="Independent clouds, each with its own Keystone; every region names its cloud. "
+        "Without clouds, the site is one cloud and every region shares its one Keystone.")
     regions: dict[str, Region] = Field(description="Every region, once, by its Keystone region ID.")
 
-    def identity_regions(self) -> list[str]:
-        return [name for name, r in self.regions.items() if r.runs("keystone")]
+    def cloud_of(self, region: str) -> str:
+        """The cloud a region belongs to (the implicit one where the site declares none)."""
+        return (self.regions[region].cloud or DEFAULT_CLOUD) if self.clouds else DEFAULT_CLOUD
 
-    def identity_region(self) -> str:
-        """The one region hosting Keystone (validate guarantees exactly one)."""
-        found = self.identity_regions()
-        return found[0] if found else next(iter(self.regions))
+    def cloud_names(self) -> list[str]:
+        return list(self.clouds) if self.clouds else [DEFAULT_CLOUD]
+
+    def regions_of(self, cloud: str) -> list[str]:
+        return [r for r in self.regions if self.cloud_of(r) == cloud]
+
+    def identity_regions(self, cloud: str | None = None) -> list[str]:
+        """Regions running keystone (of one cloud, or of the whole site)."""
+        return [name for name, r in self.regions.items()
+                if r.runs("keystone") and (cloud is None or self.cloud_of(name) == cloud)]
+
+    def identity_region(self, region: str | None = None) -> str:
+        """The region hosting the Keystone that ``region`` uses (validate guarantees exactly one
+        per cloud); without ``region``, the first cloud's."""
+        cloud = self.cloud_of(region) if region is not None else self.cloud_names()[0]
+        found = self.identity_regions(cloud)
+        return found[0] if found else next(iter(self.regions_of(cloud) or self.regions))
 
 
 def json_schema() -> dict[str, Any]:
