@@ -98,8 +98,8 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
                 out.append(warning(o.file, o.line, f"{where} is a deprecated name: use [{new.section}] {new.name}"))
                 info = new
             elif (last := options.removed_after(conf.service, name)) is not None:
-                out.append(error(o.file, o.line, f"{where}: {conf.service} removed this option (it was there up to "
-                                                 f"{last}; {data.release} has none): remove it"))
+                out.append(error(o.file, o.line, f"{where}: {conf.service} removed this option ("
+                                                 f"{last} had it, {data.release} has none): remove it"))
                 continue
             else:
                 hint = data.nearest(conf.service, lookup_section, name)

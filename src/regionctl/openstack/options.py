@@ -395,7 +395,7 @@ def available_releases() -> list[str]:
     """The releases with packaged option data, oldest first ("2026.2", ...)."""
     names = []
     for entry in _data_dir().iterdir():
-        if entry.name.endswith(".json"):
+        if entry.name.endswith(".json") and entry.name[:1].isdigit():  # 2026.2.json, not removed.json
             names.append(entry.name[: -len(".json")])
     return sorted(names, key=release_key)
 

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from regionctl.openstack.services import INFRA_PORTS, SERVICES, Service
 from regionctl.openstack.wiring import MESSAGING_USER, RULES, Kind, Rule
-from regionctl.resolve.endpoints import Endpoint, site_endpoints, unversioned
+from regionctl.resolve.endpoints import Endpoint, endpoints_by_region, site_endpoints, unversioned
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.model import Site
@@ -57,13 +57,18 @@ class _Ctx:
         self.region = region
         self.r = self.site.regions[region]
         self.endpoints: list[Endpoint] = site_endpoints(loaded)
+        self.by_region = endpoints_by_region(loaded)
         self.secrets_rel = layout.secrets_file(region).rel
         self.secrets: Tree = loaded.layers.get(self.secrets_rel, Branch())
         self.tree: Tree = Branch()
         self.missing = missing  # secret path -> what needs it, shared by the region's services
+        self._at: dict[tuple[str, ...], Origin] = {}
 
     def at(self, *loc: str) -> Origin:
-        return Origin(self.loaded.site_file, self.loaded.line(*loc), Layer.DERIVED)
+        found = self._at.get(loc)
+        if found is None:
+            found = self._at[loc] = Origin(self.loaded.site_file, self.loaded.line(*loc), Layer.DERIVED)
+        return found
 
     def region_origin(self) -> Origin:
         return self.at("regions", self.region)
@@ -71,7 +76,7 @@ class _Ctx:
     def url(self, type_: str, interface: str, region: str | None = None) -> tuple[str, Origin] | None:
         """An endpoint's URL in ``region`` (default: this one); internal falls back to public."""
         where = region or self.region
-        e = next((e for e in self.endpoints if e.region == where and e.type == type_ and e.interface == interface), None)
+        e = next((e for e in self.by_region.get(where, ()) if e.type == type_ and e.interface == interface), None)
         if e is None and interface != "public":
             return self.url(type_, "public", region)
         return (e.url, self.at(*e.loc)) if e else None
@@ -159,7 +164,7 @@ def _cache(ctx: _Ctx, rule: Rule) -> None:
 def _catalog_info(ctx: _Ctx, rule: Rule, region: str) -> None:
     """nova's [cinder] catalog_info: the serving region's own v3 block-storage type."""
     service = SERVICES[rule.selects or "cinder"]
-    registered = {e.type for e in ctx.endpoints if e.region == region}
+    registered = {e.type for e in ctx.by_region.get(region, ())}
     found = next((c.type for c in service.all_types() if c.type in registered and not c.type.endswith("v2")), None)
     if found:
         ctx.set(rule.conf, rule.section, rule.key, f"{found}::internalURL", ctx.region_origin())
@@ -204,8 +209,9 @@ def derive(loaded: LoadedSite, region: str) -> Wiring:
     """The derived values of every service ``region`` runs (pure: reads the loaded site only)."""
     trees: dict[str, Tree] = {}
     missing: Missing = {}
+    ctx = _Ctx(loaded, region, missing)
     for service in list(loaded.site.regions[region].services) if loaded.site else []:
-        ctx = _Ctx(loaded, region, missing)
+        ctx.tree = Branch()
         svc = SERVICES.get(service)
         if svc is not None:
             for rule in RULES.get(service, ()):

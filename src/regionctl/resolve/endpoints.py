@@ -166,6 +166,17 @@ def site_endpoints(loaded: LoadedSite) -> list[Endpoint]:
     return found  # type: ignore[no-any-return]
 
 
+def endpoints_by_region(loaded: LoadedSite) -> dict[str, list[Endpoint]]:
+    """:func:`site_endpoints` by region, derived once per load."""
+    found = loaded.memo.get("endpoints_by_region")
+    if found is None:
+        found = {}
+        for e in site_endpoints(loaded):
+            found.setdefault(e.region, []).append(e)
+        loaded.memo["endpoints_by_region"] = found
+    return found  # type: ignore[no-any-return]
+
+
 def identity_urls(loaded: LoadedSite, region: str | None = None) -> dict[str, str]:
     """The URLs per interface of the Keystone ``region`` uses (default: the first cloud's), as
     registered in its identity region."""

@@ -15,18 +15,13 @@ from importlib import resources
 
 @dataclass(frozen=True)
 class ChartKeys:
-    """The key paths of one chart's values.yaml (``conf.nova.DEFAULT`` stops at ``conf.nova``)."""
+    """The key paths of one chart's values.yaml (``conf.nova.DEFAULT`` stops at ``conf.nova``),
+    its top-level keys and its ``conf:`` keys."""
 
     chart: str
     paths: frozenset[str]
-
-    @property
-    def top(self) -> frozenset[str]:
-        return frozenset(p.split(".", 1)[0] for p in self.paths)
-
-    @property
-    def conf(self) -> frozenset[str]:
-        return frozenset(p.split(".")[1] for p in self.paths if p.startswith("conf.") and p.count(".") >= 1)
+    top: frozenset[str]
+    conf: frozenset[str]
 
     def has(self, path: tuple[str, ...]) -> bool:
         return ".".join(path) in self.paths
@@ -38,11 +33,16 @@ def _data() -> dict[str, object]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+@functools.cache
 def chart_keys(chart: str) -> ChartKeys | None:
     charts = _data()["charts"]
     assert isinstance(charts, dict)
     found = charts.get(chart)
-    return ChartKeys(chart, frozenset(found["paths"])) if found else None
+    if not found:
+        return None
+    paths = frozenset(found["paths"])
+    return ChartKeys(chart, paths, frozenset(p.split(".", 1)[0] for p in paths),
+                     frozenset(p.split(".")[1] for p in paths if p.startswith("conf.")))
 
 
 def source() -> str:
