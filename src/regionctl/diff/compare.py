@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from regionctl.diff.mask import Secrets, line_secret, looks_secret, masked, plainly_public, shown
 from regionctl.diff.model import Change, FileSide, Files, Kind
-from regionctl.diff.parse import Doc, Entry, kind_of, parse, parse_lines
+from regionctl.diff.parse import HEADER_PREFIX, Entry, kind_of, parse, parse_lines
 from regionctl.render.sources import Key, Source
 
 
@@ -38,9 +38,16 @@ def compare(old: Files, new: Files, secrets: Secrets, fallback: Mapping[str, str
         elif n is None:
             kind = Kind.FILE_REMOVED if o.managed else Kind.FILE_UNMANAGED
             out.append(Change(region, path, kind, old_origin=None, where=o.shown))
-        elif o.text is not None and n.text is not None and o.text != n.text:
+        elif o.text is not None and n.text is not None and _body(o.text) != _body(n.text):
             out += compare_file(region, path, o, n, secrets, fallback.get(region))
     return out
+
+
+def _body(text: str) -> str:
+    """The text without regionctl's header line, which names the site as it was passed."""
+    if text.startswith(HEADER_PREFIX):
+        return text[text.find("\n") + 1:]
+    return text
 
 
 def compare_file(region: str, path: str, o: FileSide, n: FileSide, secrets: Secrets,

@@ -1,0 +1,91 @@
+"""Diff benchmark (issue 11): ``diff --rev HEAD~1`` on a synthetic 100-region site where one base
+value changed (so every region's nova.conf and nova-compute.conf change), side by side with
+``render`` of the same site.
+
+Both run in-process, best of a few runs, with the YAML parse cache emptied before each run (as in
+a fresh process). Prints the machine; compare the ratio, the machine is noisy. Target: diff < 3 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import write_site  # noqa: E402
+
+from regionctl.cli.main import main  # noqa: E402
+from regionctl.openstack import options  # noqa: E402
+from regionctl.site import yamlio  # noqa: E402
+
+REGIONS = 100
+REPEAT = 5
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", *args],
+                   cwd=root, check=True, capture_output=True)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its children (git): steadier than wall time on a busy machine."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(args: list[str]) -> tuple[float, float, str]:
+    """(wall s, cpu s, what it printed)."""
+    yamlio._PARSED.clear()
+    out = io.StringIO()
+    start, cpu = time.perf_counter(), _cpu()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(args)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise RuntimeError(f"{args[0]} failed with {exc.code}") from None
+    return time.perf_counter() - start, _cpu() - cpu, out.getvalue()
+
+
+def main_bench() -> None:
+    options.load()  # read once per process, as in the render benchmark
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        site = write_site(Path(tmp) / "site", REGIONS)
+        _git(site, "init", "-q")
+        _git(site, "add", "-A")
+        _git(site, "commit", "-qm", "synthetic site")
+        nova = site / "values" / "nova.yaml"
+        nova.write_text(nova.read_text().replace("ram_allocation_ratio: 1.0", "ram_allocation_ratio: 1.5"))
+        _git(site, "commit", "-qam", "one base value")
+        runs: dict[str, list[tuple[float, float]]] = {"diff --rev HEAD~1": [], "render": []}
+        report = ""
+        for k in range(REPEAT):  # interleaved, so both see the same machine load
+            wall, cpu, report = timed(["diff", "-s", str(site), "--rev", "HEAD~1", "--stat"])
+            runs["diff --rev HEAD~1"].append((wall, cpu))
+            wall, cpu, _ = timed(["render", "-s", str(site), "-o", str(Path(tmp) / f"out{k}")])
+            runs["render"].append((wall, cpu))
+        summary = report.strip().splitlines()[-1]
+    print(f"site: {REGIONS} regions, values/nova.yaml ram_allocation_ratio 1.0 -> 1.5; diff says: {summary}")
+    print(f"{'command':<20} {'best wall s':>12} {'median wall s':>14} {'best cpu s':>11}")
+    for name, rs in runs.items():
+        walls, cpus = [w for w, _ in rs], [c for _, c in rs]
+        print(f"{name:<20} {min(walls):>12.3f} {statistics.median(walls):>14.3f} {min(cpus):>11.3f}")
+    d, r = runs["diff --rev HEAD~1"], runs["render"]
+    print(f"diff / render: x{min(w for w, _ in d) / min(w for w, _ in r):.2f} wall, "
+          f"x{min(c for _, c in d) / min(c for _, c in r):.2f} cpu (best of {REPEAT}); target: diff under 3 s")
+
+
+if __name__ == "__main__":
+    main_bench()
