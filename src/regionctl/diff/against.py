@@ -138,9 +138,9 @@ def _read_deployed(root: Path, new: Files, region: str) -> tuple[Files, Files]:
     for d in sorted(dirs):
         if not d.is_dir():
             continue
-        for p in sorted(d.iterdir()):
-            rel = f"{region}/{best}{p.relative_to(root).as_posix()}"
-            if p.is_file() and not p.name.startswith(".") and rel not in out and rel not in new:
-                out[rel] = FileSide(None, str(p), {}, managed=False)
+        for extra in sorted(d.iterdir()):
+            rel = f"{region}/{best}{extra.relative_to(root).as_posix()}"
+            if extra.is_file() and not extra.name.startswith(".") and rel not in out and rel not in new:
+                out[rel] = FileSide(None, str(extra), {}, managed=False)
     covered = {rel: f for rel, f in new.items() if rel.startswith(f"{region}/{best}")}
     return out, covered

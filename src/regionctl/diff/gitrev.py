@@ -50,9 +50,9 @@ def extract(site: Path, rev: str, into: Path) -> tuple[Path, str, str]:
     for item in listing.stdout.split(b"\0"):
         if not item:
             continue
-        meta, _, name = item.partition(b"\t")
+        meta, _, raw_name = item.partition(b"\t")
         mode, kind, sha = meta.decode().split()
-        entries.append((mode, kind, sha, name.decode("utf-8", "surrogateescape")))
+        entries.append((mode, kind, sha, raw_name.decode("utf-8", "surrogateescape")))
     shown_as = f"{rev}:{prefix.rstrip('/')}" if prefix else f"{rev}:"
     if not any(name[len(prefix):] == "site.yaml" for _, kind, _, name in entries if kind == "blob"):
         raise UserError(f"{shown_as.rstrip(':')}{'/' if prefix else ''}site.yaml: error: the site has no site.yaml at "
