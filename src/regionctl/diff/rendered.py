@@ -8,7 +8,7 @@ from regionctl.errors import UserError
 from regionctl.render import formats
 from regionctl.site.load import LoadedSite
 from regionctl.site.provenance import walk
-from regionctl.validation import validate
+from regionctl.check.validate import validate
 
 
 def render_side(loaded: LoadedSite, regions: list[str], fmt: str, label: str) -> Files:
