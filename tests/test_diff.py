@@ -224,6 +224,27 @@ def test_deployer_trees(cli, tmp_path: Path, fmt: str, sub: str) -> None:
     assert r.out.splitlines()[0].split() == ["sjc", file, "1", "changed"], r.out + r.err
 
 
+def test_kolla_passwords_kept_and_globals_hand_made(cli, tmp_path: Path) -> None:
+    """/etc/kolla: passwords.yml is merged (kolla-mergepwd), so the keys the site doesn't set stay;
+    a variable added to globals.yml by hand is gone after the next deploy."""
+    site = EXAMPLES / "genestack-sjc-dfw"
+    assert cli("render", "-s", str(site), "-o", str(tmp_path / "out"), "--format", "kolla").code == 0
+    kolla = tmp_path / "etc-kolla"
+    shutil.copytree(tmp_path / "out/sjc", kolla)
+    with (kolla / "passwords.yml").open("a") as f:
+        f.write("heat_database_password: genpwd-H3at-77\nceph_cluster_fsid: 0e7c5cb0-aaaa\n")
+    with (kolla / "globals.yml").open("a") as f:
+        f.write('kolla_base_distro: "ubuntu"\n')
+    r = cli("diff", "-s", str(site), "--against", str(kolla), "-r", "sjc", "--format", "kolla", "--detailed-exitcode")
+    assert r.code == 2
+    assert r.out.splitlines() == [
+        'sjc globals.yml kolla_base_distro: ubuntu: not managed by the site (deploying the render removes it)  '
+        f"({kolla}/globals.yml:{len((kolla / 'globals.yml').read_text().splitlines())})",
+        f"1 change(s) in 1 region(s), 1 file(s), against {kolla}; 1 not managed by the site; 2 key(s) the site "
+        "doesn't set kept in passwords.yml (the deployer merges it)"]
+    assert "genpwd-H3at-77" not in r.out + r.err
+
+
 # ---- secrets ------------------------------------------------------------------------------------
 
 

@@ -128,12 +128,15 @@ def _summary(changes: list[Change]) -> dict[str, int]:
     counted = [c for c in changes if c.kind in DEPLOY_CHANGES]
     return {"changes": len(counted), "regions": len({c.region for c in counted}),
             "files": len({(c.region, c.file) for c in counted}),
-            "not_managed": sum(c.kind in (Kind.UNMANAGED, Kind.FILE_UNMANAGED) for c in changes)}
+            "not_managed": sum(c.kind in (Kind.UNMANAGED, Kind.FILE_UNMANAGED) for c in changes),
+            "kept": sum(c.kind is Kind.KEPT for c in changes)}
 
 
 def _stat(changes: list[Change]) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for c in changes:
+        if c.kind is Kind.KEPT:
+            continue
         row = rows.setdefault((c.region, c.file), {"region": c.region, "file": c.file, "changed": 0, "added": 0,
                                                    "removed": 0, "not_managed": 0})
         kind = {Kind.CHANGED: "changed", Kind.ADDED: "added", Kind.FILE_ADDED: "added", Kind.REMOVED: "removed",
@@ -160,12 +163,16 @@ def _print(changes: list[Change], fmt: str, stat: bool, what: str, plan: Any, wh
         _print_stat(changes)
     else:
         for c in changes:
-            click.echo(_line(c, roots))
+            if c.kind is not Kind.KEPT:  # counted in the summary: a merged file keeps them
+                click.echo(_line(c, roots))
         for origin, rs in _reach(changes):
             names = ", ".join(rs[:REACH_SHOWN]) + (f" and {len(rs) - REACH_SHOWN} more" if len(rs) > REACH_SHOWN else "")
             click.echo(f"{click.style(origin, bold=True)} reaches {len(rs)} regions: {names}")
     s = _summary(changes)
     unmanaged = f"; {s['not_managed']} not managed by the site" if s["not_managed"] else ""
+    if s["kept"]:
+        files = sorted({c.file for c in changes if c.kind is Kind.KEPT})
+        unmanaged += f"; {s['kept']} key(s) the site doesn't set kept in {', '.join(files)} (the deployer merges it)"
     if s["changes"]:
         click.echo(f"{s['changes']} change(s) in {s['regions']} region(s), {s['files']} file(s), "
                    f"against {what}{unmanaged}")

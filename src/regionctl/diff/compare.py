@@ -86,7 +86,8 @@ def _change(region: str, path: str, key: Key, a: Entry | None, b: Entry | None, 
     if a is None:
         kind = Kind.ADDED
     elif b is None:
-        kind = Kind.REMOVED if (src_old is not None or src_new is not None) else Kind.UNMANAGED
+        kind = Kind.REMOVED if (src_old is not None or src_new is not None) else Kind.KEPT if n.merged \
+            else Kind.UNMANAGED
     else:
         kind = Kind.CHANGED
     origin = src_new.origin if src_new is not None else None
@@ -96,7 +97,7 @@ def _change(region: str, path: str, key: Key, a: Entry | None, b: Entry | None, 
         section=key[0] if ini else None,
         key=key[1] if ini else ".".join(key),
         old=_show(a, secret, secrets), new=_show(b, secret, secrets), secret=secret,
-        origin=str(origin) if origin is not None else (fallback if kind is not Kind.UNMANAGED and b is not None else None),
+        origin=str(origin) if origin is not None else (fallback if b is not None else None),
         old_origin=str(src_old.origin) if src_old is not None else None,
         where=where)
 

@@ -20,6 +20,7 @@ class Kind(str, enum.Enum):
     FILE_ADDED = "file added"
     FILE_REMOVED = "file removed"  # a file regionctl rendered, which the site renders no more
     FILE_UNMANAGED = "file unmanaged"  # a file beside the rendered ones that regionctl never wrote
+    KEPT = "kept"  # a key the site doesn't set, in a file the deployer merges into (kolla's passwords.yml)
 
 
 #: kinds that deploying the new render changes something for (an unmanaged file is left alone)
@@ -41,6 +42,7 @@ class FileSide:
     managed: bool = True
     secret_file: bool = False
     lines_known: bool = False  # the old side is a real file: its line numbers mean something
+    merged: bool = False  # the deployer merges this file into its own (keys the site doesn't set stay)
 
 
 #: ``<region>/<path inside the region directory>`` -> file

@@ -5,6 +5,7 @@ from __future__ import annotations
 from regionctl.diff.mask import Secrets
 from regionctl.diff.model import FileSide, Files
 from regionctl.errors import UserError
+from regionctl.openstack.deployers import MERGED_FILES
 from regionctl.render import formats
 from regionctl.site.load import LoadedSite
 from regionctl.site.provenance import walk
@@ -26,7 +27,9 @@ def render_side(loaded: LoadedSite, regions: list[str], fmt: str, label: str) ->
     out: Files = {}
     for name in regions:
         for f in render(loaded, report.regions[name]):
-            out[f.rel] = FileSide(f.text, f"{f.rel} ({label})", f.sources, managed=True, secret_file=f.secret)
+            merged = f.rel.rsplit("/", 1)[-1] in MERGED_FILES
+            out[f.rel] = FileSide(f.text, f"{f.rel} ({label})", f.sources, managed=True, secret_file=f.secret,
+                                  merged=merged)
     return out
 
 
