@@ -137,7 +137,7 @@ def test_region_only_change(cli, sjc_dfw: Path) -> None:
          "old": "8.0", "new": "6.0", "secret": False, "origin": f"{sjc_dfw}/regions/sjc/nova.yaml:4",
          "old_origin": f"HEAD:regions/sjc/nova.yaml:4", "where": None}
         for f in ("etc/nova/nova-compute.conf", "etc/nova/nova.conf")]
-    assert doc["reach"] == [] and doc["summary"] == {"changes": 2, "regions": 1, "files": 2, "not_managed": 0}
+    assert doc["reach"] == [] and doc["summary"] == {"changes": 2, "regions": 1, "files": 2, "not_managed": 0, "kept": 0}
     r = cli("diff", "-s", str(sjc_dfw), "-r", "dfw", "--detailed-exitcode")
     assert (r.code, r.out) == (0, "No changes: the render matches the site at HEAD.\n")
 
@@ -412,3 +412,22 @@ def test_colour_only_on_a_terminal(tmp_path: Path) -> None:
     os.close(master)
     text = out.decode()
     assert re.search(r"\x1b\[31m1\.0\x1b\[0m -> \x1b\[32m1\.5\x1b\[0m", text), text
+
+
+def test_region_removed_and_added_against_a_render(cli, tmp_path: Path) -> None:
+    from conftest import SITE
+
+    site = make_site(tmp_path / "site")
+    assert cli("render", "-s", str(site), "-o", str(tmp_path / "out")).code == 0
+    (site / "site.yaml").write_text(SITE.replace("  Two:", "  Three:").replace("192.0.2.2", "192.0.2.3"))
+    shutil.move(site / "regions/Two", site / "regions/Three")
+    r = cli("diff", "-s", str(site), "--against", str(tmp_path / "out"), "--stat", "--detailed-exitcode")
+    assert r.code == 2, r.err
+    rows = [line.split() for line in r.out.splitlines()[:-1]]
+    three = [row for row in rows if row[0] == "Three"]
+    two = [row for row in rows if row[0] == "Two"]
+    assert three and all(row[2:] == ["1", "added"] for row in three)
+    assert two and all(row[2:] == ["1", "removed"] for row in two)
+    assert {row[1] for row in two} == {row[1] for row in three} == {"etc/nova/nova.conf", "etc/nova/nova-compute.conf"}
+    r = cli("diff", "-s", str(site), "--against", str(tmp_path / "out"), "-r", "One", "--detailed-exitcode")
+    assert (r.code, r.out) == (0, f"No changes: the render matches {tmp_path / 'out'}.\n")  # Two is not looked at
