@@ -431,3 +431,11 @@ def test_region_removed_and_added_against_a_render(cli, tmp_path: Path) -> None:
     assert {row[1] for row in two} == {row[1] for row in three} == {"etc/nova/nova.conf", "etc/nova/nova-compute.conf"}
     r = cli("diff", "-s", str(site), "--against", str(tmp_path / "out"), "-r", "One", "--detailed-exitcode")
     assert (r.code, r.out) == (0, f"No changes: the render matches {tmp_path / 'out'}.\n")  # Two is not looked at
+
+
+def test_mask_text_masks_every_password_of_a_cluster_url() -> None:
+    from regionctl.site.secrets import mask_text
+
+    assert mask_text("rabbit://u:pw-one@h1:5672,u:pw-two@h2:5672/") == "rabbit://u:********@h1:5672,u:********@h2:5672/"
+    assert mask_text("mysql+pymysql://nova:s3@db/nova") == "mysql+pymysql://nova:********@db/nova"
+    assert mask_text("rabbit://u:a,b@h1:5672/") == "********"  # a ',' in it: nothing of it is shown
