@@ -272,6 +272,7 @@ def test_no_secret_is_ever_printed(cli, tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(EXAMPLES / "two-regions", site)
     (site / "regions/RegionOne/secrets.yaml").write_text(_secrets_file(OLD_SECRETS))
+    edit(site / "site.yaml", "messaging: [192.168.40.15:5672]", "messaging: [192.168.40.15:5672, 192.168.40.16:5672]")
     git(site, "init", "-q")
     git(site, "add", "-A")
     git(site, "commit", "-qm", "old secrets")
