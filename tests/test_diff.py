@@ -440,3 +440,18 @@ def test_mask_text_masks_every_password_of_a_cluster_url() -> None:
     assert mask_text("rabbit://u:pw-one@h1:5672,u:pw-two@h2:5672/") == "rabbit://u:********@h1:5672,u:********@h2:5672/"
     assert mask_text("mysql+pymysql://nova:s3@db/nova") == "mysql+pymysql://nova:********@db/nova"
     assert mask_text("rabbit://u:a,b@h1:5672/") == "********"  # a ',' in it: nothing of it is shown
+
+
+def test_site_not_committed_yet(cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "README").write_text("x\n")
+    git(repo, "add", "README")
+    git(repo, "commit", "-qm", "first")
+    site = make_site(repo / "prod")
+    commit = git(repo, "rev-parse", "HEAD").strip()[:12]
+    r = cli("diff", "-s", str(site))
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (f"regionctl: error: HEAD:prod/site.yaml: error: the site has no site.yaml at revision HEAD "
+                     f"({commit}): pick a revision where it existed\n")

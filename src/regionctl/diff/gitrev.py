@@ -55,7 +55,7 @@ def extract(site: Path, rev: str, into: Path) -> tuple[Path, str, str]:
         entries.append((mode, kind, sha, raw_name.decode("utf-8", "surrogateescape")))
     shown_as = f"{rev}:{prefix.rstrip('/')}" if prefix else f"{rev}:"
     if not any(name[len(prefix):] == "site.yaml" for _, kind, _, name in entries if kind == "blob"):
-        raise UserError(f"{shown_as.rstrip(':')}{'/' if prefix else ''}site.yaml: error: the site has no site.yaml at "
+        raise UserError(f"{shown_as}{'/' if prefix else ''}site.yaml: error: the site has no site.yaml at "
                         f"revision {rev} ({commit[:12]}): pick a revision where it existed")
     blobs = [(m, s, n) for m, k, s, n in entries if k == "blob"]
     contents = _cat(root, [s for _, s, _ in blobs])
