@@ -429,7 +429,7 @@ def test_region_removed_and_added_against_a_render(cli, tmp_path: Path) -> None:
     two = [row for row in rows if row[0] == "Two"]
     assert three and all(row[2:] == ["1", "added"] for row in three)
     assert two and all(row[2:] == ["1", "removed"] for row in two)
-    assert {row[1] for row in two} == {row[1] for row in three} == {"etc/nova/nova.conf", "etc/nova/nova-compute.conf"}
+    assert {row[1] for row in two} == {row[1] for row in three} >= {"etc/nova/nova.conf", "etc/nova/nova-compute.conf"}
     r = cli("diff", "-s", str(site), "--against", str(tmp_path / "out"), "-r", "One", "--detailed-exitcode")
     assert (r.code, r.out) == (0, f"No changes: the render matches {tmp_path / 'out'}.\n")  # Two is not looked at
 
