@@ -455,3 +455,15 @@ def test_site_not_committed_yet(cli, tmp_path: Path) -> None:
     assert (r.code, r.out) == (1, "")
     assert r.err == (f"regionctl: error: HEAD:prod/site.yaml: error: the site has no site.yaml at revision HEAD "
                      f"({commit}): pick a revision where it existed\n")
+
+
+def test_duplicate_yaml_key_in_the_tree_names_no_value(cli, tmp_path: Path) -> None:
+    site = EXAMPLES / "genestack-sjc-dfw"
+    assert cli("render", "-s", str(site), "-o", str(tmp_path), "--format", "kolla").code == 0
+    pw = tmp_path / "sjc/passwords.yml"
+    pw.write_text(pw.read_text() + "rabbitmq_password: dup-S3cret-1\nrabbitmq_password: dup-S3cret-2\n")
+    r = cli("diff", "-s", str(site), "--against", str(tmp_path), "--format", "kolla")
+    assert r.code == 1 and "dup-S3cret" not in r.out + r.err
+    line = len(pw.read_text().splitlines()) - 1  # the first key written again (the render has one already)
+    assert r.err == (f'regionctl: error: {pw}:{line}: error: not YAML (found duplicate key "rabbitmq_password"): '
+                     "fix the file, or point the diff at another tree\n")

@@ -124,7 +124,8 @@ def parse_yaml(text: str, shown: str, lines: bool = False) -> Doc:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f":{mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{shown}{at}: error: not YAML ({(exc.problem or 'syntax error').strip()}): "
+        problem = (exc.problem or "syntax error").strip().split(" with value", 1)[0]  # never a value: it may be secret
+        raise UserError(f"{shown}{at}: error: not YAML ({problem}): "
                         "fix the file, or point the diff at another tree") from None
     except YAMLError as exc:
         raise UserError(f"{shown}: error: not YAML ({str(exc).splitlines()[0]}): fix the file") from None
