@@ -95,7 +95,7 @@ def _at_revision(site: Path, rev: str, tmp: Path, chosen: list[str], named: bool
                  secrets: Secrets, site_regions: list[str]) -> tuple[Files, str]:
     """The render of the site at ``rev``, and how its files are named (``REV:path/``)."""
     where, shown_as, commit = extract(site, rev, tmp)
-    old = load(where, shown_as)
+    old = load(where, shown_as=shown_as)
     label = f"the site at {rev} ({commit[:12]})"
     if old.site is None:
         return render_side(old, [], render_fmt, label), ""  # raises with the revision's first error
