@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -397,7 +398,7 @@ def test_colour_only_on_a_terminal(tmp_path: Path) -> None:
     piped = run_process(["diff", "-s", str(site)], env=env)
     assert piped.code == 0 and "\x1b[" not in piped.out and "1.0 -> 1.5" in piped.out
     master, slave = pty.openpty()
-    p = subprocess.Popen([os.sys.executable, "-m", "regionctl", "diff", "-s", str(site)], stdout=slave,
+    p = subprocess.Popen([sys.executable, "-m", "regionctl", "diff", "-s", str(site)], stdout=slave,
                          stderr=slave, env=env, close_fds=True)
     os.close(slave)
     out = b""
