@@ -25,6 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import write_site  # noqa: E402
 
 from regionctl.cli.main import main  # noqa: E402
+from regionctl.diff.compare import compare  # noqa: E402
+from regionctl.diff.gitrev import extract  # noqa: E402
+from regionctl.diff.mask import Secrets  # noqa: E402
+from regionctl.diff.rendered import fallback_origins, render_side, site_secrets  # noqa: E402
+from regionctl.site.load import load  # noqa: E402
 from regionctl.openstack import options  # noqa: E402
 from regionctl.site import yamlio  # noqa: E402
 
@@ -57,6 +62,32 @@ def timed(args: list[str]) -> tuple[float, float, str]:
     return time.perf_counter() - start, _cpu() - cpu, out.getvalue()
 
 
+def phases(site: Path, tmp: Path) -> list[tuple[str, float]]:
+    """Where one diff's CPU goes: the site's own checks and render (twice) against diff's own work."""
+    yamlio._PARSED.clear()
+    out: list[tuple[str, float]] = []
+    c = _cpu()
+    loaded = load(site)
+    out.append(("load the work tree", _cpu() - c))
+    c = _cpu()
+    assert loaded.site is not None
+    new = render_side(loaded, list(loaded.site.regions), "plain", "the site")
+    out.append(("validate + render it", _cpu() - c))
+    c = _cpu()
+    where, shown_as, _ = extract(site, "HEAD~1", tmp)
+    old_site = load(where, shown_as=shown_as)
+    out.append(("read HEAD~1 from git objects + load it", _cpu() - c))
+    assert old_site.site is not None
+    c = _cpu()
+    old = render_side(old_site, list(old_site.site.regions), "plain", "HEAD~1")
+    out.append(("validate + render HEAD~1", _cpu() - c))
+    c = _cpu()
+    secrets = site_secrets(old_site, site_secrets(loaded, Secrets()))
+    compare(old, new, secrets, fallback_origins(loaded))
+    out.append(("compare (the files that differ parsed), mask", _cpu() - c))
+    return out
+
+
 def main_bench() -> None:
     options.load()  # read once per process, as in the render benchmark
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
@@ -77,6 +108,7 @@ def main_bench() -> None:
             wall, cpu, _ = timed(["render", "-s", str(site), "-o", str(Path(tmp) / f"out{k}")])
             runs["render"].append((wall, cpu))
         summary = report.strip().splitlines()[-1]
+        parts = phases(site, Path(tmp) / "phases")
     print(f"site: {REGIONS} regions, values/nova.yaml ram_allocation_ratio 1.0 -> 1.5; diff says: {summary}")
     print(f"{'command':<20} {'best wall s':>12} {'median wall s':>14} {'best cpu s':>11}")
     for name, rs in runs.items():
@@ -85,6 +117,9 @@ def main_bench() -> None:
     d, r = runs["diff --rev HEAD~1"], runs["render"]
     print(f"diff / render: x{min(w for w, _ in d) / min(w for w, _ in r):.2f} wall, "
           f"x{min(c for _, c in d) / min(c for _, c in r):.2f} cpu (best of {REPEAT}); target: diff under 3 s")
+    print("one diff's CPU by phase:")
+    for name, cpu in parts:
+        print(f"  {name:<52} {cpu:>7.3f} s")
 
 
 if __name__ == "__main__":
