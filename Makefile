@@ -49,6 +49,7 @@ test-quick: venv
 bench: venv
 	$(PY) bench/render_bench.py
 	$(PY) bench/report_bench.py
+	$(PY) bench/diff_bench.py
 	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
 	$(MAKE) services-env
 	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' $(PY) bench/patches_bench.py

@@ -142,11 +142,13 @@ def schema() -> None:
 def _register() -> None:
     """Command groups that live in their own modules."""
     from regionctl.cli import catalog, deploy
+    from regionctl.cli.diff import diff
     from regionctl.cli.render import render
     from regionctl.cli.report import report
 
     cli.add_command(render)
     cli.add_command(report)
+    cli.add_command(diff)
     for command in (deploy.helm_args, deploy.link, deploy.k8s_nodes):
         cli.add_command(command)
     cli.add_command(catalog.catalog)

@@ -374,3 +374,8 @@ def roles_providing(placement: str) -> str:
     """The node roles that provide a placement, for a message: "hypervisor" or "control or network"."""
     return " or ".join(r for r, ps in ROLE_PLACEMENTS.items() if PLACEMENT_FALLBACK.get(placement, placement) in ps
                        or placement in ps)
+
+
+#: Rendered files a deployer merges into its own copy rather than replacing it (kolla-mergepwd
+#: over a full kolla-genpwd file): a key the site doesn't set is kept there, not removed.
+MERGED_FILES: frozenset[str] = frozenset({"passwords.yml"})

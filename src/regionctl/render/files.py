@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from regionctl.render.sources import Sources
 
 
 @dataclass(frozen=True)
@@ -10,6 +12,7 @@ class RenderedFile:
     rel: str  # relative to the output directory: <region>/etc/nova/nova.conf
     text: str
     secret: bool  # holds a secret: written mode 0600
+    sources: Sources = field(default_factory=dict, compare=False)  # key -> origin, for diff
 
     @property
     def mode(self) -> int:

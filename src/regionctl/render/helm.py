@@ -40,6 +40,7 @@ from regionctl.openstack.deployers import (
 from regionctl.openstack.services import SERVICES, IniFile, conf_keys
 from regionctl.resolve.endpoints import identity_urls
 from regionctl.render.files import RenderedFile, header
+from regionctl.render.sources import tree_sources
 from regionctl.render.yaml import sorted_keys, to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
@@ -75,10 +76,11 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
         head = header(loaded.site_file, f"openstack-helm values of the {chart.chart} chart in region {region}.")
         out.append(RenderedFile(overrides_rel(region, service), head + (
             f"# Sensitive values are in {region}-{service}-helm-secrets.yaml beside it; pass both, this one\n"
-            f"# first: regionctl helm-args -r {region} {service}\n") + to_yaml(sorted_keys(plain(public))), False))
+            f"# first: regionctl helm-args -r {region} {service}\n") + to_yaml(sorted_keys(plain(public))), False,
+            tree_sources(public, is_secret)))
         out.append(RenderedFile(secrets_rel(region, service), head + (
             "# Sensitive values only (mode 0600): keep this file out of version control.\n") + to_yaml(sorted_keys(plain(secret))),
-            True))
+            True, tree_sources(secret, lambda p, v: True)))
     out += patch_sets.helm_files(loaded, region)
     return sorted(out, key=lambda f: f.rel)
 

@@ -36,6 +36,7 @@ from regionctl.openstack.deployers import (
 from regionctl.openstack.services import SERVICES
 from regionctl.render.files import RenderedFile, header
 from regionctl.render.ini import render_ini
+from regionctl.render.sources import Source, ini_sources
 from regionctl.render.yaml import to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
@@ -55,7 +56,8 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
     passwords = kolla_passwords(loaded, values)
     out = [
         RenderedFile(f"{name}/globals.yml", globals_yml(loaded, name), False),
-        RenderedFile(f"{name}/passwords.yml", passwords_yml(loaded, name, passwords), True),
+        RenderedFile(f"{name}/passwords.yml", passwords_yml(loaded, name, passwords), True,
+                     {(var,): Source(v.origin, True) for var, v in passwords.items()}),
     ]
     out += config_files(loaded, values, passwords)
     out += patch_sets.kolla_files(loaded, name, CONFIG_DIR)
@@ -259,10 +261,12 @@ def _minus(a: Tree, b: Tree) -> Tree:
     return out
 
 
-def _file(loaded: LoadedSite, region: str, rel: str, key: str, tree: Tree, what: str) -> RenderedFile:
+def _file(loaded: LoadedSite, region: str, rel: str, key: str, tree: Tree, what: str,
+          deleted: dict[tuple[str, ...], Value] | None = None) -> RenderedFile:
     head = header(loaded.site_file) + f"# node_custom_config: kolla-ansible merges this into {what}.\n"
     secret = any(is_secret(("conf", key) + path, v) for path, v in walk(tree))
-    return RenderedFile(f"{region}/{CONFIG_DIR}/{rel}", render_ini(tree, head), secret)
+    sources = ini_sources(tree, deleted or {}, lambda p, v: is_secret(("conf", key) + p, v))
+    return RenderedFile(f"{region}/{CONFIG_DIR}/{rel}", render_ini(tree, head), secret, sources)
 
 
 def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords) -> list[RenderedFile]:
@@ -286,15 +290,16 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
             main = files[base]
             ctl, cmp = kolla_tree(main, passwords), kolla_tree(files[split.conf_key], passwords)
             shared = _common(ctl, cmp)
-            out.append(_file(loaded, name, path.rel, base, shared, f"every {service} container's {main.filename}"))
+            out.append(_file(loaded, name, path.rel, base, shared, f"every {service} container's {main.filename}",
+                             main.merged.deleted))
             only_ctl = _minus(ctl, shared)
             for c in split.controllers:
                 out.append(_file(loaded, name, c.rel, base, only_ctl, f"{c.container}'s {main.filename}"))
             out.append(_file(loaded, name, split.compute.rel, split.conf_key, _minus(cmp, shared),
-                             f"{split.compute.container}'s {main.filename}"))
+                             f"{split.compute.container}'s {main.filename}", files[split.conf_key].merged.deleted))
             continue
         for key, _ in svc.conf_files:
             if key in files:
                 out.append(_file(loaded, name, path.rel, key, kolla_tree(files[key], passwords),
-                                 f"every {service} container's {files[key].filename}"))
+                                 f"every {service} container's {files[key].filename}", files[key].merged.deleted))
     return out

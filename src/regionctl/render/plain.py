@@ -6,6 +6,7 @@ from regionctl.openstack.services import DASHBOARD_SERVICE, SERVICES
 from regionctl.resolve.endpoints import identity_urls
 from regionctl.render.files import RenderedFile, header
 from regionctl.render.ini import render_ini
+from regionctl.render.sources import SecretRule, ini_sources
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site.load import LoadedSite
 from regionctl.site.provenance import walk
@@ -16,6 +17,10 @@ def file_holds_secret(conf: ConfFile) -> bool:
     return any(is_secret(("conf", conf.conf_key) + path, v) for path, v in walk(conf.merged.tree))
 
 
+def _secret_rule(conf_key: str) -> SecretRule:
+    return lambda path, value: is_secret(("conf", conf_key) + path, value)
+
+
 def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile]:
     assert loaded.site is not None
     head = header(loaded.site_file)
@@ -24,7 +29,9 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
     for conf in values.files.values():
         svc = SERVICES[conf.service]
         text = render_ini(conf.merged.tree, head)
-        out.append(RenderedFile(f"{values.region}/etc/{svc.etc}/{conf.filename}", text, file_holds_secret(conf)))
+        sources = ini_sources(conf.merged.tree, conf.merged.deleted, _secret_rule(conf.conf_key))
+        out.append(RenderedFile(f"{values.region}/etc/{svc.etc}/{conf.filename}", text, file_holds_secret(conf),
+                                sources))
     if region.runs(DASHBOARD_SERVICE):
         out.append(RenderedFile(f"{values.region}/etc/{SERVICES[DASHBOARD_SERVICE].etc}/local_settings.py",
                                 horizon_settings(loaded, values.region), False))

@@ -59,12 +59,15 @@ class SitePaths:
     shown_root: str
 
     @classmethod
-    def of(cls, site: str | Path) -> "SitePaths":
-        shown = str(site)
+    def of(cls, site: str | Path, shown_as: str | None = None) -> "SitePaths":
+        """``shown_as`` names the site another way (``HEAD~1:examples/x``: the site at a git revision)."""
+        shown = str(site) if shown_as is None else shown_as
         return cls(Path(site), "" if shown in (".", "") else shown.rstrip("/"))
 
     def path(self, rel: str) -> Path:
         return self.root / rel
 
     def shown(self, rel: str) -> str:
-        return f"{self.shown_root}/{rel}" if self.shown_root else rel
+        if not self.shown_root:
+            return rel
+        return f"{self.shown_root}{rel}" if self.shown_root.endswith(":") else f"{self.shown_root}/{rel}"

@@ -63,8 +63,9 @@ class LoadedSite:
         return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load(site_dir: str | Path) -> LoadedSite:
-    paths = layout.SitePaths.of(site_dir)
+def load(site_dir: str | Path, *, shown_as: str | None = None) -> LoadedSite:
+    """``shown_as``: how problems and origins name the site, when not as ``site_dir``."""
+    paths = layout.SitePaths.of(site_dir, shown_as)
     if not paths.root.exists():
         raise SiteNotFound(f"{paths.root}: no such directory: pass the site with -s/--site, or create one with 'regionctl init'")
     if not paths.root.is_dir():

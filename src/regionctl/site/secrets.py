@@ -46,11 +46,27 @@ def is_secret(path: tuple[str, ...], value: Value) -> bool:
 
 
 def mask_text(value: Any) -> str:
-    """A secret as shown: URLs keep their shape with the password masked."""
-    if isinstance(value, str):
-        m = _URL_PASSWORD.match(value)
-        if m:
-            return m.group("head") + MASK + m.group("tail")
+    """A secret as shown: URLs keep their shape with every password masked.
+
+    A RabbitMQ cluster's URL has one ``user:password@host`` per host
+    (``rabbit://u:pw@h1:5672,u:pw@h2:5672/``): each is masked, not only the first.
+    """
+    m = _URL_PASSWORD.match(value) if isinstance(value, str) else None
+    if m is not None:
+        scheme, _, rest = value.partition("://")
+        netloc, slash, path = rest.partition("/")
+        items, passwords = [], [m.group("pw")]
+        for item in netloc.split(","):
+            if "@" in item:
+                userinfo, _, host = item.rpartition("@")
+                user, colon, password = userinfo.partition(":")
+                if colon:
+                    passwords.append(password)
+                    item = f"{user}:{MASK}@{host}"
+            items.append(item)
+        shown = f"{scheme}://{','.join(items)}{slash}{path}"
+        if not any(p and p in shown for p in passwords):  # a password with a ',' or '/' in it: mask all
+            return shown
     return MASK
 
 

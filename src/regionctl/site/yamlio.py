@@ -27,6 +27,12 @@ class YamlDoc:
     data: Any
 
 
+#: parsed documents by their text: ``diff --rev`` loads the site twice, and most files are the same
+#: at both revisions. The trees are only read after parsing, never changed, so sharing them is safe.
+_PARSED: dict[str, Any] = {}
+_PARSED_MAX = 4096
+
+
 def _yaml() -> YAML:
     y = YAML(typ="rt")
     y.allow_duplicate_keys = False
@@ -54,7 +60,7 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[Problem]]:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [error(display, line, "contains NUL bytes (binary file?): expected YAML")]
     try:
-        data = _yaml().load(text)
+        data = _parsed(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -65,6 +71,16 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[Problem]]:
     except YAMLError as exc:
         return None, [error(display, 0, f"YAML error: {str(exc).splitlines()[0]}; fix the YAML")]
     return YamlDoc(path, display, data), []
+
+
+def _parsed(text: str) -> Any:
+    if text in _PARSED:
+        return _PARSED[text]
+    data = _yaml().load(text)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[text] = data
+    return data
 
 
 def _dup_key(exc: MarkedYAMLError) -> str:
