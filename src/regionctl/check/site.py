@@ -10,7 +10,8 @@ import difflib
 import re
 from typing import Callable, Iterable
 
-from regionctl.check.deployers import check_helm_placement
+from regionctl.check.deployers import check_helm_placement, check_kolla
+from regionctl.openstack.deployers import KOLLA_KEY
 from regionctl.openstack.charts import chart_keys
 from regionctl.openstack.options import release_key
 from regionctl.openstack.services import IDENTITY_SERVICE, INFRA_PORTS, SERVICES, conf_keys
@@ -422,6 +423,7 @@ RENDER_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_dependencies,
     check_infra,
     check_helm_placement,
+    check_kolla,
     check_patches,
 ]
 
@@ -443,7 +445,7 @@ def check_values_files(loaded: LoadedSite) -> list[Problem]:
 
 
 #: regionctl's own top-level keys of a values file (its secrets map)
-OWN_KEYS = frozenset({"passwords"})
+OWN_KEYS = frozenset({"passwords", KOLLA_KEY})  # kolla: check/deployers.py
 
 
 def _charts_of(stem: str) -> list[str]:

@@ -13,7 +13,7 @@ from regionctl.fileio import write_atomic
 from regionctl.check.site import check_all
 from regionctl.site.load import load
 from regionctl.site.load import LoadedSite
-from regionctl.site.problems import Problem
+from regionctl.site.problems import Problem, sort_problems
 
 
 @click.command()
@@ -37,6 +37,7 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
         if r not in loaded.site.regions:
             raise UserError(f"unknown region '{r}': the site declares {', '.join(loaded.site.regions)}")
     report = validate(loaded, chosen)
+    report.problems = sort_problems(report.problems + formats.checks(fmt, loaded))
     for p in report.problems:
         click.echo(str(p), err=True)
     if report.errors and not force:

@@ -148,12 +148,95 @@ KOLLA_PASSWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rabbitmq_password", ("passwords", "messaging")),
 )
 
+#: Any section of a file (a cinder backend's section is named by the site's enabled_backends).
+ANY_SECTION = "*"
+
 #: Secret options a site writes into ``conf:`` that kolla keeps in passwords.yml under its own
-#: name: (conf key, section, option) -> kolla password variable.
+#: name: (conf key, section or ANY_SECTION, option) -> kolla password variable. The first
+#: found wins. ``cinder_rbd_secret_uuid`` is the libvirt secret of the Ceph client: kolla's
+#: cinder and nova templates write it into their own rbd sections ([rbd-1], [libvirt]).
 KOLLA_CONF_PASSWORDS: dict[tuple[str, str, str], str] = {
     ("nova", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
     ("nova_compute", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
+    ("cinder", ANY_SECTION, "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
+    ("nova_compute", "libvirt", "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
+    ("nova", "libvirt", "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
 }
+
+#: Options kolla's own templates fill from its inventory, per host, and regionctl otherwise
+#: derives from the region's internal address: (section, option) of any file -> the site.yaml
+#: ``infra`` key that, when set, overrides kolla's list. kolla's memcached listens on every
+#: controller's api interface and is not behind HAProxy, so the VIP would be wrong.
+KOLLA_INVENTORY_OPTIONS: dict[tuple[str, str], str] = {
+    ("keystone_authtoken", "memcached_servers"): "memcached",
+    ("cache", "memcache_servers"): "memcached",
+}
+
+#: The inventory group kolla builds each ``infra`` list from (for the comment that says so).
+KOLLA_INVENTORY_GROUPS: dict[str, str] = {"memcached": "memcached", "messaging": "rabbitmq", "database": "mariadb"}
+
+
+@dataclass(frozen=True)
+class KollaWhen:
+    """A kolla variable turned on by what a service's file says.
+
+    ``var`` is set to ``yes`` when ``[section] option`` of the ``conf`` file (any section for
+    ANY_SECTION) holds ``value``: as the whole value, as one item of a comma list, or as the
+    type of a ``name:type`` item (glance's ``enabled_backends = ceph:rbd``).
+    """
+
+    var: str
+    conf: str
+    section: str
+    option: str
+    value: str
+
+
+#: kolla's backend switches, from the site's own backend configuration. kolla-ansible then
+#: expects the Ceph client files under config/ (its external Ceph guide), which the site supplies.
+KOLLA_WHEN: tuple[KollaWhen, ...] = (
+    KollaWhen("glance_backend_ceph", "glance", "DEFAULT", "enabled_backends", "rbd"),
+    KollaWhen("glance_backend_ceph", "glance", "glance_store", "default_store", "rbd"),
+    KollaWhen("glance_backend_ceph", "glance", "glance_store", "stores", "rbd"),
+    KollaWhen("cinder_backend_ceph", "cinder", ANY_SECTION, "volume_driver", "cinder.volume.drivers.rbd.RBDDriver"),
+    KollaWhen("nova_backend_ceph", "nova_compute", "libvirt", "images_type", "rbd"),
+    KollaWhen("nova_backend_ceph", "nova", "libvirt", "images_type", "rbd"),
+)
+
+
+def when_matches(value: object, wanted: str) -> bool:
+    """``wanted`` is the value, an item of its comma list, or an item's ``:type``."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return any(str(i).strip() == wanted or str(i).strip().rpartition(":")[2] == wanted for i in items)
+
+
+#: The top-level key of values/global.yaml and regions/<r>/global.yaml whose map regionctl writes
+#: into each region's globals.yml (merged with Helm's rules, a region's over the site's).
+KOLLA_KEY = "kolla"
+
+#: Variables kolla needs per host network that regionctl cannot know from site.yaml: a region
+#: rendered without them gets kolla's default, which validate says.
+KOLLA_REGION_NEEDS: tuple[str, ...] = ("network_interface",)
+
+#: The variables regionctl writes itself, and where they come from; a site's ``kolla:`` may not set
+#: them (the site.yaml key is the one place). The VIP addresses are allowed where the site's
+#: address is a host name (kolla still needs the address it resolves to).
+KOLLA_DERIVED: dict[str, str] = {
+    "openstack_region_name": "the region's name",
+    "multiple_regions_names": "site.yaml regions",
+    **{var: f"site.yaml regions.<region>.services ({svc})" for svc, var in KOLLA_ENABLE.items()},
+    "keystone_internal_url": "the identity region's addresses",
+    "keystone_public_url": "the identity region's addresses",
+    "kolla_enable_tls_internal": "the scheme of regions.<region>.addresses.internal",
+    "kolla_enable_tls_external": "the scheme of regions.<region>.addresses.public",
+    "database_address": "regions.<region>.infra.database",
+    "database_port": "regions.<region>.infra.database",
+}
+
+#: keepalived: regions whose internal VIPs share a segment need distinct router ids. The site
+#: cannot see L2; one IPv4 /24 (IPv6 /64) is taken as one segment.
+KOLLA_VRID_VAR = "keepalived_virtual_router_id"
+KOLLA_SEGMENT_PREFIX: dict[int, int] = {4: 24, 6: 64}
 
 
 def _template_secrets() -> dict[tuple[str, str, str], str]:

@@ -12,6 +12,7 @@ from typing import Callable
 from regionctl.render.files import RenderedFile
 from regionctl.resolve.values import RegionValues
 from regionctl.site.load import LoadedSite
+from regionctl.site.problems import Problem
 
 Renderer = Callable[[LoadedSite, RegionValues], list[RenderedFile]]
 
@@ -21,6 +22,21 @@ FORMATS: dict[str, str] = {
     "kolla": "regionctl.render.kolla",
     "helm": "regionctl.render.helm",
 }
+
+#: format name -> "module:function" of the checks that format adds to validate's (a deployer's
+#: checks validate runs only for a site that says it uses that deployer)
+CHECKS: dict[str, str] = {
+    "kolla": "regionctl.check.deployers:check_kolla_render",
+}
+
+
+def checks(name: str, loaded: LoadedSite) -> list[Problem]:
+    """The problems rendering ``name`` adds to validate's."""
+    if name not in CHECKS:
+        return []
+    module, func = CHECKS[name].split(":")
+    found: list[Problem] = getattr(importlib.import_module(module), func)(loaded)
+    return found
 
 
 def available() -> list[str]:

@@ -27,6 +27,7 @@ from regionctl.openstack.deployers import (
     ADMIN_SECRET,
     HELM_AUTH_FIELDS,
     HELM_CHARTS,
+    KOLLA_KEY,
     HELM_DEFAULT_TOLERATIONS,
     PLACEMENT_LABELS,
     ROLE_PLACEMENTS,
@@ -105,8 +106,8 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
     deleted: dict[tuple[str, ...], Value] = {}
     if merged_svc is not None:
         for key, node in merged_svc.tree.items():
-            if key == "passwords":
-                continue  # regionctl's own secrets map: it feeds the auth blocks, not Helm
+            if key in ("passwords", KOLLA_KEY):
+                continue  # regionctl's own secrets map (it feeds the auth blocks) and kolla's globals: not Helm's
             if key == "conf" and isinstance(node, dict):
                 node = Branch({k: v for k, v in node.items() if k not in INI_KEYS})
             site_tree[key] = node
@@ -134,7 +135,7 @@ def _compute_file(service: str, chart: HelmChart) -> tuple[HelmCompute, IniFile]
 def _handled_elsewhere(path: tuple[str, ...]) -> bool:
     """regionctl's passwords map, and the INI files (a chart's own are taken per file; the site's
     secrets file holds every service's, which other charts must not get)."""
-    return path[0] == "passwords" or (path[0] == "conf" and len(path) > 1 and path[1] in INI_KEYS)
+    return path[0] in ("passwords", KOLLA_KEY) or (path[0] == "conf" and len(path) > 1 and path[1] in INI_KEYS)
 
 
 def ini_ready(sections: Tree) -> Tree:

@@ -23,15 +23,21 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from regionctl.openstack.deployers import (
+    ANY_SECTION,
     KOLLA_ADMIN_PASSWORD,
     KOLLA_CONF_PASSWORDS,
     KOLLA_ENABLE,
     KOLLA_FQDN_PREFIX,
     KOLLA_GLOBAL,
+    KOLLA_INVENTORY_GROUPS,
+    KOLLA_INVENTORY_OPTIONS,
+    KOLLA_KEY,
     KOLLA_PASSWORDS,
     KOLLA_SERVICE_FILE,
     KOLLA_SPLITS,
     KOLLA_TEMPLATE_SECRETS,
+    KOLLA_WHEN,
+    when_matches,
 )
 from regionctl.openstack.services import SERVICES
 from regionctl.render.files import RenderedFile, header
@@ -42,9 +48,10 @@ from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
 from regionctl.site import layout
 from regionctl.resolve.endpoints import identity_urls, site_endpoints, unversioned
+from regionctl.resolve.kolla import global_files, kolla_values
 from regionctl.site.load import LoadedSite
 from regionctl.site.secrets import is_secret
-from regionctl.site.provenance import Branch, Tree, Value, bare, branch, lookup, plain, walk
+from regionctl.site.provenance import Branch, Layer, Tree, Value, bare, branch, lookup, plain, walk
 
 CONFIG_DIR = "config"
 Passwords = dict[str, Value]
@@ -55,7 +62,7 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
     name = values.region
     passwords = kolla_passwords(loaded, values)
     out = [
-        RenderedFile(f"{name}/globals.yml", globals_yml(loaded, name), False),
+        RenderedFile(f"{name}/globals.yml", globals_yml(loaded, name, values), False),
         RenderedFile(f"{name}/passwords.yml", passwords_yml(loaded, name, passwords), True,
                      {(var,): Source(v.origin, True) for var, v in passwords.items()}),
     ]
@@ -79,10 +86,13 @@ def kolla_passwords(loaded: LoadedSite, values: RegionValues) -> Passwords:
             found[var] = node
     files = {c.conf_key: c for c in values.files.values()}
     for (key, section, option), var in KOLLA_CONF_PASSWORDS.items():
-        node = lookup(files[key].merged.tree, (section, option)) if key in files else None
-        if isinstance(node, Value) and node.value not in (None, "") and var not in found \
-                and is_secret(("conf", key, section, option), node):
-            found[var] = node
+        tree = files[key].merged.tree if key in files else Branch()
+        sections = sorted(tree) if section == ANY_SECTION else [section]
+        for s in sections:
+            node = lookup(tree, (s, option))
+            if isinstance(node, Value) and node.value not in (None, "") and var not in found \
+                    and is_secret(("conf", key, s, option), node):
+                found[var] = node
     return found
 
 
@@ -108,7 +118,7 @@ def _var(lines: list[str], name: str, value: Any) -> None:
     lines.append(to_yaml({name: value}).rstrip("\n"))
 
 
-def globals_yml(loaded: LoadedSite, name: str) -> str:
+def globals_yml(loaded: LoadedSite, name: str, values: RegionValues | None = None) -> str:
     assert loaded.site is not None
     site = loaded.site
     region = site.regions[name]
@@ -130,18 +140,69 @@ def globals_yml(loaded: LoadedSite, name: str) -> str:
         url = urls.get(iface) or urls.get("public")
         if url:
             _var(lines, var, unversioned(url))  # kolla's templates add no /v3
+    own = kolla_values(loaded, name).tree
     lines += ["", f"# Addresses (site.yaml regions.{name}.addresses)."]
-    lines += _address_lines(loaded, name)
+    lines += _address_lines(loaded, name, own)
     lines += _infra_lines(loaded, name)
+    if values is not None:
+        lines += _when_lines(values)
+    lines += _site_lines(loaded, name, own)
     return "\n".join(lines) + "\n"
 
 
-def _address_lines(loaded: LoadedSite, name: str) -> list[str]:
+def _when_lines(values: RegionValues) -> list[str]:
+    """kolla's backend switches the site's own service configuration turns on (KOLLA_WHEN)."""
+    files = {c.conf_key: c for c in values.files.values()}
+    found: dict[str, str] = {}
+    for row in KOLLA_WHEN:
+        tree = files[row.conf].merged.tree if row.conf in files else Branch()
+        for section in (sorted(tree) if row.section == ANY_SECTION else [row.section]):
+            node = lookup(tree, (section, row.option))
+            if row.var not in found and isinstance(node, Value) and when_matches(node.value, row.value):
+                found[row.var] = f"[{section}] {row.option} = {node.value} ({node.origin})"
+    lines: list[str] = []
+    if found:
+        lines += ["", "# Backends the site's service files use (kolla then expects the Ceph client's ceph.conf",
+                  "# and keyrings under config/<service>/, as its external Ceph guide says)."]
+    for var in sorted(found):
+        lines.append(f"# {found[var]}")
+        _var(lines, var, True)
+    return lines
+
+
+def _site_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:
+    """The site's ``kolla:`` variables (values/global.yaml, then the region's global.yaml)."""
+    rest = {k: v for k, v in own.items() if k not in ("kolla_internal_vip_address", "kolla_external_vip_address")
+            or not _site_has_ip(loaded, name, k)}
+    if not rest:
+        return []
+    lines = ["", f"# The site's {KOLLA_KEY}: values ({' then '.join(loaded.shown(r) for r in global_files(name))})."]
+    for var, node in rest.items():
+        origin = node.origin if isinstance(node, Value) else getattr(node, "origin", None)
+        if origin is not None:
+            lines.append(f"# {origin}")
+        _var(lines, var, node.value if isinstance(node, Value) else plain(node))
+    return lines
+
+
+def _site_has_ip(loaded: LoadedSite, name: str, var: str) -> bool:
+    assert loaded.site is not None
+    a = loaded.site.regions[name].addresses
+    if a is None:
+        return False
+    address = (a.internal or a.public) if var == "kolla_internal_vip_address" else a.public
+    return bool(address) and "{" not in address and _is_ip(urlsplit(address if "://" in address else
+                                                                     "http://" + address).hostname or address)
+
+
+def _address_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:
     assert loaded.site is not None
     region = loaded.site.regions[name]
     a = region.addresses
     if a is None:
-        return ["# none in site.yaml: set kolla_internal_vip_address here by hand."]
+        if "kolla_internal_vip_address" in own:
+            return [f"# none in site.yaml: kolla_internal_vip_address is the site's {KOLLA_KEY}: value below."]
+        return [f"# none in site.yaml: set {KOLLA_KEY}.kolla_internal_vip_address in {global_files(name)[1]}."]
     lines: list[str] = []
     for iface, address, prefix, tls in (("internal", a.internal or a.public, "kolla_internal", "kolla_enable_tls_internal"),
                                         ("public", a.public, "kolla_external", "kolla_enable_tls_external")):
@@ -154,7 +215,11 @@ def _address_lines(loaded: LoadedSite, name: str) -> list[str]:
         if _is_ip(host):
             _var(lines, f"{prefix}_vip_address", host)
         else:
-            lines.append(f"# {prefix}_vip_address: the address {host} resolves to (site.yaml names only the host).")
+            if f"{prefix}_vip_address" in own:
+                lines.append(f"# {prefix}_vip_address: the site's {KOLLA_KEY}: value below (site.yaml names only the host).")
+            else:
+                lines.append(f"# {prefix}_vip_address: the address {host} resolves to (site.yaml names only the host):")
+                lines.append(f"# set {KOLLA_KEY}.{prefix}_vip_address in {global_files(name)[1]}.")
             _var(lines, f"{prefix}_fqdn", host)
         _var(lines, tls, parts.scheme == "https")
     return lines
@@ -164,7 +229,8 @@ def _template_lines(loaded: LoadedSite, name: str, iface: str, template: str, pr
     """Per-service host names (``https://{name}.api.example.com``): kolla's ``<service>_*_fqdn``."""
     assert loaded.site is not None
     side = "internal" if iface == "internal" else "external"
-    lines = [f"# {prefix}_vip_address: set by hand; each service has its own host name ({template})."]
+    lines = [f"# {prefix}_vip_address: {KOLLA_KEY}.{prefix}_vip_address in {global_files(name)[1]}; each service "
+             f"has its own host name ({template})."]
     endpoints = [e for e in site_endpoints(loaded) if e.region == name and e.interface == iface and not e.shared]
     for service in loaded.site.regions[name].services:
         fqdn_prefix = KOLLA_FQDN_PREFIX.get(service)
@@ -196,11 +262,12 @@ def _infra_lines(loaded: LoadedSite, name: str) -> list[str]:
         _var(lines, "database_address", host)
         if port:
             _var(lines, "database_port", port)
-    others = [f"{what} {', '.join(hosts)}" for what, hosts in (("RabbitMQ", infra.messaging), ("memcached", infra.memcached))
-              if hosts]
-    if others:
-        lines += ["", f"# kolla takes these from the inventory's [rabbitmq] and [memcached] groups; the site says: "
-                      f"{'; '.join(others)}."]
+    if infra.messaging:
+        lines += ["", f"# kolla takes RabbitMQ from the inventory's [rabbitmq] group; the site says: "
+                      f"{', '.join(infra.messaging)}."]
+    if infra.memcached:
+        lines += ["", f"# memcached: the site lists {', '.join(infra.memcached)} (regions.{name}.infra.memcached);",
+                  "# config/ sets them, replacing kolla's list of its [memcached] hosts."]
     return lines
 
 
@@ -217,8 +284,10 @@ def _password_in(value: str, password: str) -> bool:
     return bool(found) and all(unquote(p) == password for p in found)
 
 
-def kolla_tree(conf: ConfFile, passwords: Passwords) -> Tree:
-    """A file's sections minus the secrets kolla's template writes itself from passwords.yml."""
+def kolla_tree(conf: ConfFile, passwords: Passwords, named: frozenset[str] = frozenset()) -> Tree:
+    """A file's sections minus the secrets kolla's template writes itself from passwords.yml, and
+    minus the per-host lists kolla builds from its inventory (memcached) that regionctl only
+    derived from the region's address: kept where the site's ``infra`` names the hosts (``named``)."""
     out: Tree = Branch()
     for section, options in conf.merged.tree.items():
         if not isinstance(options, dict):
@@ -228,6 +297,9 @@ def kolla_tree(conf: ConfFile, passwords: Passwords) -> Tree:
             var = KOLLA_TEMPLATE_SECRETS.get((conf.conf_key, section, option))
             if var in passwords and isinstance(node, Value) and isinstance(node.value, str) \
                     and _password_in(node.value, str(passwords[var].value)):
+                continue
+            infra = KOLLA_INVENTORY_OPTIONS.get((section, option))
+            if infra and infra not in named and isinstance(node, Value) and node.origin.layer is Layer.DERIVED:
                 continue
             kept[option] = node
         if kept or not options:
@@ -261,9 +333,28 @@ def _minus(a: Tree, b: Tree) -> Tree:
     return out
 
 
+def named_infra(loaded: LoadedSite, region: str) -> frozenset[str]:
+    """The ``infra`` lists site.yaml gives for ``region`` (kolla otherwise builds them per host)."""
+    assert loaded.site is not None
+    infra = loaded.site.regions[region].infra
+    return frozenset(k for k in KOLLA_INVENTORY_GROUPS if infra is not None and getattr(infra, k))
+
+
+def _overrides(loaded: LoadedSite, region: str, tree: Tree) -> str:
+    """Say which of kolla's per-host lists the file replaces, and from where."""
+    lines = []
+    for (section, option), infra in sorted(KOLLA_INVENTORY_OPTIONS.items()):
+        if isinstance(lookup(tree, (section, option)), Value):
+            line = loaded.line("regions", region, "infra", infra)
+            lines.append(f"# [{section}] {option} replaces kolla's list of its [{KOLLA_INVENTORY_GROUPS[infra]}] "
+                         f"hosts: site.yaml regions.{region}.infra.{infra} ({loaded.site_file}:{line}).\n")
+    return "".join(lines)
+
+
 def _file(loaded: LoadedSite, region: str, rel: str, key: str, tree: Tree, what: str,
           deleted: dict[tuple[str, ...], Value] | None = None) -> RenderedFile:
     head = header(loaded.site_file) + f"# node_custom_config: kolla-ansible merges this into {what}.\n"
+    head += _overrides(loaded, region, tree)
     secret = any(is_secret(("conf", key) + path, v) for path, v in walk(tree))
     sources = ini_sources(tree, deleted or {}, lambda p, v: is_secret(("conf", key) + p, v))
     return RenderedFile(f"{region}/{CONFIG_DIR}/{rel}", render_ini(tree, head), secret, sources)
@@ -273,6 +364,7 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
     assert loaded.site is not None
     name = values.region
     files = {c.conf_key: c for c in values.files.values()}
+    named = named_infra(loaded, name)
     out = [RenderedFile(f"{name}/{CONFIG_DIR}/{KOLLA_GLOBAL.rel}", header(loaded.site_file) + (
         "# node_custom_config: kolla-ansible merges this into every service's file, first.\n"
         "# Empty on purpose: kolla's templates take the shared Keystone from keystone_internal_url and\n"
@@ -288,7 +380,7 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
         if split is not None and base in files and split.conf_key in files:
             assert base is not None
             main = files[base]
-            ctl, cmp = kolla_tree(main, passwords), kolla_tree(files[split.conf_key], passwords)
+            ctl, cmp = kolla_tree(main, passwords, named), kolla_tree(files[split.conf_key], passwords, named)
             shared = _common(ctl, cmp)
             out.append(_file(loaded, name, path.rel, base, shared, f"every {service} container's {main.filename}",
                              main.merged.deleted))
@@ -300,6 +392,6 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
             continue
         for key, _ in svc.conf_files:
             if key in files:
-                out.append(_file(loaded, name, path.rel, key, kolla_tree(files[key], passwords),
+                out.append(_file(loaded, name, path.rel, key, kolla_tree(files[key], passwords, named),
                                  f"every {service} container's {files[key].filename}", files[key].merged.deleted))
     return out
