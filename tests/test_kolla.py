@@ -30,9 +30,17 @@ import yaml
 from oslo_config import cfg
 
 from conftest import COMPUTE, EXAMPLES, ROOT, make_site, region_yaml, site_text
+from regionctl.openstack import kolla as kolla_data
 from regionctl.openstack.deployers import (
+    KOLLA_CONF_PASSWORDS,
+    KOLLA_DERIVED,
     KOLLA_ENABLE,
     KOLLA_GLOBAL,
+    KOLLA_INVENTORY_GROUPS,
+    KOLLA_INVENTORY_OPTIONS,
+    KOLLA_REGION_NEEDS,
+    KOLLA_VRID_VAR,
+    KOLLA_WHEN,
     KOLLA_NOVA_COMPUTE,
     KOLLA_NOVA_CONTROLLERS,
     KOLLA_SERVICE_FILE,
@@ -372,6 +380,7 @@ def test_kolla_merges_reproduce_plain(cli, tmp_path: Path, example: str) -> None
     """config/ plus what kolla's templates write from passwords.yml == the plain renderer's files."""
     plain = render(cli, EXAMPLES / example, tmp_path / "plain", "plain")
     render(cli, EXAMPLES / example, tmp_path / "kolla")
+    site_regions = yaml.safe_load((EXAMPLES / example / "site.yaml").read_text())["regions"]
     checked = 0
     for rel in plain:
         if not rel.endswith(".conf"):
@@ -391,6 +400,10 @@ def test_kolla_merges_reproduce_plain(cli, tmp_path: Path, example: str) -> None
             for option, value in options.items():
                 if got.get(section, {}).get(option) == value:
                     continue
+                infra = KOLLA_INVENTORY_OPTIONS.get((section, option), ("", False))[0]
+                if infra and not (site_regions[region].get("infra") or {}).get(infra):
+                    assert got.get(section, {}).get(option) is None, (rel, section, option)
+                    continue  # left to kolla's templates (its inventory's hosts)
                 var = KOLLA_TEMPLATE_SECRETS.get((key, section, option))
                 assert var and var in passwords and got.get(section, {}).get(option) is None, \
                     f"{rel} [{section}] {option}: kolla gets {got.get(section, {}).get(option)}, plain has {value}"
@@ -439,3 +452,39 @@ def test_byte_identical_and_no_temp_files(cli, tmp_path: Path) -> None:
     b = render(cli, EXAMPLES / "admin-region", tmp_path / "b")
     assert a == b
     assert not [p for p in tmp_path.rglob(".*")]
+
+
+def test_variable_data_is_the_packages(kolla_vars: set[str], kolla: Kolla) -> None:
+    """openstack/kolla/variables.json (tools/gen_kolla_vars.py) lists exactly the package's variables."""
+    assert set(kolla_data.variables()) == kolla_vars, f"run tools/gen_kolla_vars.py ({kolla.origin})"
+    assert kolla_data.source() == f"kolla-ansible {kolla_version()}"
+
+
+def test_named_variables_are_kollas(kolla_vars: set[str], kolla_passwords: set[str], kolla: Kolla) -> None:
+    defaults: dict[str, Any] = {}
+    for f in sorted(kolla.group_vars.glob("*.yml")):
+        defaults.update(yaml.safe_load(f.read_text()) or {})
+    named = {row.var for row in KOLLA_WHEN} | set(KOLLA_REGION_NEEDS) | {KOLLA_VRID_VAR} | set(KOLLA_DERIVED)
+    assert not named - kolla_vars, sorted(named - kolla_vars)
+    assert not set(KOLLA_CONF_PASSWORDS.values()) - kolla_passwords
+    for var in KOLLA_REGION_NEEDS + (KOLLA_VRID_VAR,):  # the defaults validate's warnings quote
+        assert kolla_data.variables()[var] == defaults[var], var
+    for row in KOLLA_WHEN:
+        assert defaults[row.var] is False, row.var  # off unless the site's backends say so
+
+
+def test_memcached_options_left_to_kolla_are_its_templates(kolla: Kolla) -> None:
+    """Each row of KOLLA_INVENTORY_OPTIONS is written by kolla's templates (the lists from the
+    inventory group), in every template that has the section."""
+    found = set()
+    for key, t in sorted(KOLLA_TEMPLATES.items()):
+        options = _template_options(kolla.roles / t.role / "templates" / t.template)
+        for (section, option), (infra, is_list) in KOLLA_INVENTORY_OPTIONS.items():
+            exprs = options.get((section, option))
+            if not exprs:
+                continue
+            found.add((section, option))
+            if is_list:
+                group = KOLLA_INVENTORY_GROUPS[infra]
+                assert any(f"groups['{group}']" in e for e in exprs), (t.template, section, option, exprs)
+    assert found == set(KOLLA_INVENTORY_OPTIONS)

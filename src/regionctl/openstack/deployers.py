@@ -153,23 +153,26 @@ ANY_SECTION = "*"
 
 #: Secret options a site writes into ``conf:`` that kolla keeps in passwords.yml under its own
 #: name: (conf key, section or ANY_SECTION, option) -> kolla password variable. The first
-#: found wins. ``cinder_rbd_secret_uuid`` is the libvirt secret of the Ceph client: kolla's
-#: cinder and nova templates write it into their own rbd sections ([rbd-1], [libvirt]).
+#: found wins. The rbd secret uuids name the libvirt secret of the Ceph client: kolla's cinder
+#: template writes ``cinder_rbd_secret_uuid`` into its own rbd backend section ([rbd-1]) and
+#: nova-cell's libvirt.conf.j2 writes ``rbd_secret_uuid`` into [libvirt] (nova_backend_ceph).
 KOLLA_CONF_PASSWORDS: dict[tuple[str, str, str], str] = {
     ("nova", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
     ("nova_compute", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
     ("cinder", ANY_SECTION, "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
-    ("nova_compute", "libvirt", "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
-    ("nova", "libvirt", "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
+    ("nova_compute", "libvirt", "rbd_secret_uuid"): "rbd_secret_uuid",
 }
 
-#: Options kolla's own templates fill from its inventory, per host, and regionctl otherwise
-#: derives from the region's internal address: (section, option) of any file -> the site.yaml
-#: ``infra`` key that, when set, overrides kolla's list. kolla's memcached listens on every
-#: controller's api interface and is not behind HAProxy, so the VIP would be wrong.
-KOLLA_INVENTORY_OPTIONS: dict[tuple[str, str], str] = {
-    ("keystone_authtoken", "memcached_servers"): "memcached",
-    ("cache", "memcache_servers"): "memcached",
+#: The memcached wiring regionctl derives from the region's internal address and kolla's own
+#: templates write from its inventory instead: (section, option) of any file -> (the site.yaml
+#: ``infra`` key that, when set, makes regionctl write them after all; whether the option is
+#: kolla's per-host list). kolla's memcached listens on every controller's api interface and is
+#: not behind HAProxy, so the VIP would be wrong; kolla's nova-compute has no [cache] at all.
+KOLLA_INVENTORY_OPTIONS: dict[tuple[str, str], tuple[str, bool]] = {
+    ("keystone_authtoken", "memcached_servers"): ("memcached", True),
+    ("cache", "memcache_servers"): ("memcached", True),
+    ("cache", "backend"): ("memcached", False),
+    ("cache", "enabled"): ("memcached", False),
 }
 
 #: The inventory group kolla builds each ``infra`` list from (for the comment that says so).

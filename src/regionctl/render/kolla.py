@@ -298,7 +298,7 @@ def kolla_tree(conf: ConfFile, passwords: Passwords, named: frozenset[str] = fro
             if var in passwords and isinstance(node, Value) and isinstance(node.value, str) \
                     and _password_in(node.value, str(passwords[var].value)):
                 continue
-            infra = KOLLA_INVENTORY_OPTIONS.get((section, option))
+            infra, _ = KOLLA_INVENTORY_OPTIONS.get((section, option), (None, False))
             if infra and infra not in named and isinstance(node, Value) and node.origin.layer is Layer.DERIVED:
                 continue
             kept[option] = node
@@ -343,8 +343,8 @@ def named_infra(loaded: LoadedSite, region: str) -> frozenset[str]:
 def _overrides(loaded: LoadedSite, region: str, tree: Tree) -> str:
     """Say which of kolla's per-host lists the file replaces, and from where."""
     lines = []
-    for (section, option), infra in sorted(KOLLA_INVENTORY_OPTIONS.items()):
-        if isinstance(lookup(tree, (section, option)), Value):
+    for (section, option), (infra, is_list) in sorted(KOLLA_INVENTORY_OPTIONS.items()):
+        if is_list and isinstance(lookup(tree, (section, option)), Value):
             line = loaded.line("regions", region, "infra", infra)
             lines.append(f"# [{section}] {option} replaces kolla's list of its [{KOLLA_INVENTORY_GROUPS[infra]}] "
                          f"hosts: site.yaml regions.{region}.infra.{infra} ({loaded.site_file}:{line}).\n")
