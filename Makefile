@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv sysdeps demo test test-quick bench report-screenshot clean
+.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars bench report-screenshot clean
 
 include tools/services.mk
 
@@ -39,8 +39,18 @@ demo: sysdeps venv
 
 # Everything installed (the package with Keystone, the real services' environment), then the
 # whole test suite, run where only loopback exists so no test can reach an example's addresses.
-test: sysdeps venv services-env
+test: sysdeps venv services-env ansible-collections
 	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' bash tools/loopback-only.sh $(PY) -m pytest -q -ra
+
+# The collections kolla-ansible's templates use (tests/test_kolla_genconfig.py), fetched before the
+# tests enter the loopback-only namespace.
+ansible-collections: venv
+	$(PY) tools/ansible_collections.py
+
+# kolla-ansible's variable names (src/regionctl/openstack/kolla/variables.json) from the services
+# venv's kolla-ansible; tests/test_kolla.py fails when they differ.
+kolla-vars: services-env
+	$(SERVICES_PY) tools/gen_kolla_vars.py
 
 # The suite without the services' environment (their tests skip).
 test-quick: venv

@@ -9,7 +9,10 @@ wrapper role that links the real role's defaults, vars, templates and filter plu
 kolla's group_vars/all, kolla's multinode inventory's groups over one controller and one
 compute host (loopback addresses as their interface facts), and globals.yml and passwords.yml
 as extra vars, as kolla-ansible passes them. Ansible (ansible-core) and kolla-ansible come from
-the services venv (tools/services-requirements.txt pins both).
+the services venv (tools/services-requirements.txt pins both); the ansible.utils collection
+kolla's variables use from tools/ansible_collections.py (the community ``ansible`` wheel on PyPI,
+unpacked once into ~/.cache/regionctl/; make test fetches it before entering the loopback-only
+namespace).
 
 Then, for OSR1 of examples/admin-region: every option regionctl's plain renderer writes for
 OSR1 is in the final file kolla writes (the same value, or the password kolla's template writes
@@ -18,20 +21,16 @@ from passwords.yml), and the memcached lists are kolla's own, one entry per cont
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import EXAMPLES, run_process
+from conftest import EXAMPLES, ROOT, run_process
 from regionctl.openstack.deployers import KOLLA_INVENTORY_OPTIONS
 from test_kolla import CACHE, KOLLA_TEMPLATE_SECRETS, parse_ini
 
@@ -66,46 +65,22 @@ TARGETS = (
 
 
 def _share() -> Path:
+    """kolla-ansible's ansible/ tree; like tests/test_real_services.py, skipped without
+    REGIONCTL_SERVICES_VENV (make test-quick), failed when it is set and broken."""
+    if not os.environ.get("REGIONCTL_SERVICES_VENV"):
+        pytest.skip("REGIONCTL_SERVICES_VENV is not set: run 'make test' (it builds the services environment)")
     share = VENV / "share" / "kolla-ansible" / "ansible"
     if not (VENV / "bin" / "ansible-playbook").is_file() or not (share / "roles").is_dir():
         pytest.fail(f"{VENV}: no ansible-playbook or kolla-ansible: run tools/services-env.sh", pytrace=False)
     return share
 
 
-#: kolla's templates use collections its ``install-deps`` fetches from Galaxy (requirements-core.yml:
-#: ansible.utils <7), which this machine cannot reach; the same collection ships in the community
-#: ``ansible`` package on PyPI: ansible 12.3.0 (for ansible-core 2.19) carries ansible.utils 6.0.0.
-ANSIBLE_BUNDLE = "12.3.0"
-COLLECTIONS = ("ansible/utils",)
-
-
 def _collections() -> Path:
-    """ANSIBLE_COLLECTIONS_PATH holding the collections kolla's templates need (downloaded once)."""
-    dest = CACHE / f"ansible-collections-{ANSIBLE_BUNDLE}"
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"ansible-collections-{ANSIBLE_BUNDLE}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if all((dest / "ansible_collections" / c / "MANIFEST.json").is_file() for c in COLLECTIONS):
-            return dest
-        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-            p = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                                "--disable-pip-version-check", "-q", f"ansible=={ANSIBLE_BUNDLE}", "-d", tmp],
-                               capture_output=True, text=True)
-            wheels = list(Path(tmp).glob("ansible-*.whl"))
-            if p.returncode != 0 or not wheels:
-                pytest.fail(f"ansible {ANSIBLE_BUNDLE} (for its ansible.utils collection) could not be downloaded "
-                            f"from PyPI: {(p.stderr or p.stdout).strip().splitlines()[-1:]}", pytrace=False)
-            unpacked = Path(tmp) / "unpacked"
-            with zipfile.ZipFile(wheels[0]) as z:
-                for name in z.namelist():
-                    if any(name.startswith(f"ansible_collections/{c}/") for c in COLLECTIONS) and not name.endswith("/"):
-                        target = unpacked / name
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(z.read(name))
-            if dest.exists():
-                shutil.rmtree(dest)
-            unpacked.rename(dest)
-    return dest
+    """ANSIBLE_COLLECTIONS_PATH with ansible.utils (tools/ansible_collections.py: once, then cached)."""
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "ansible_collections.py")], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.fail(p.stderr.strip() or p.stdout.strip(), pytrace=False)
+    return Path(p.stdout.strip().splitlines()[-1])
 
 
 def _merge_task(share: Path, t: Target) -> dict[str, object]:
