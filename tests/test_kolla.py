@@ -39,6 +39,7 @@ from regionctl.openstack.deployers import (
     KOLLA_INVENTORY_GROUPS,
     KOLLA_INVENTORY_OPTIONS,
     KOLLA_REGION_NEEDS,
+    KOLLA_TEMPLATE_LISTS,
     KOLLA_VRID_VAR,
     KOLLA_WHEN,
     KOLLA_NOVA_COMPUTE,
@@ -409,6 +410,8 @@ def test_kolla_merges_reproduce_plain(cli, tmp_path: Path, example: str) -> None
                     f"{rel} [{section}] {option}: kolla gets {got.get(section, {}).get(option)}, plain has {value}"
                 assert str(passwords[var]) in value[0] or value[0] == str(passwords[var]), (rel, section, option)
         extra = {(s, o) for s, opts in got.items() for o in opts if o not in want.get(s, {})}
+        if (site_regions[region].get("infra") or {}).get("memcached"):
+            extra -= set(KOLLA_TEMPLATE_LISTS.get(key, ()))  # the site's list over kolla's (placement's [cache])
         assert not extra, f"{rel}: config/ sets what plain does not: {sorted(extra)}"
         checked += 1
     assert checked
@@ -477,8 +480,10 @@ def test_memcached_options_left_to_kolla_are_its_templates(kolla: Kolla) -> None
     """Each row of KOLLA_INVENTORY_OPTIONS is written by kolla's templates (the lists from the
     inventory group), in every template that has the section."""
     found = set()
+    assert set(KOLLA_TEMPLATE_LISTS) == set(KOLLA_TEMPLATES)
     for key, t in sorted(KOLLA_TEMPLATES.items()):
         options = _template_options(kolla.roles / t.role / "templates" / t.template)
+        lists = set()
         for (section, option), (infra, is_list) in KOLLA_INVENTORY_OPTIONS.items():
             exprs = options.get((section, option))
             if not exprs:
@@ -487,4 +492,6 @@ def test_memcached_options_left_to_kolla_are_its_templates(kolla: Kolla) -> None
             if is_list:
                 group = KOLLA_INVENTORY_GROUPS[infra]
                 assert any(f"groups['{group}']" in e for e in exprs), (t.template, section, option, exprs)
+                lists.add((section, option))
+        assert lists == set(KOLLA_TEMPLATE_LISTS[key]), f"{t.role}/templates/{t.template}: {sorted(lists)}"
     assert found == set(KOLLA_INVENTORY_OPTIONS)

@@ -37,9 +37,28 @@ from test_kolla import CACHE, KOLLA_TEMPLATE_SECRETS, parse_ini
 pytestmark = pytest.mark.services
 
 VENV = Path(os.environ.get("REGIONCTL_SERVICES_VENV", CACHE / "services-venv"))
-REGION = "OSR1"
 CONTROLLER, COMPUTE = ("control01", "127.0.0.11"), ("compute01", "127.0.0.12")
-INTERFACE = "bond0"  # examples/admin-region/values/global.yaml kolla.network_interface
+INTERFACES = ("bond0", "eth0")  # admin-region's kolla.network_interface; kolla's default (two-regions)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A region of an example, and the memcached list kolla must deploy for it."""
+
+    example: str
+    region: str
+    memcached: tuple[str, ...]
+    site_lists: bool  # the site names the hosts (infra.memcached): regionctl's list replaces kolla's
+    ceph: bool  # glance and cinder on rbd (kolla's *_backend_ceph turned on)
+
+    def __str__(self) -> str:
+        return f"{self.example}/{self.region}"
+
+
+CASES = (
+    Case("admin-region", "OSR1", (f"{CONTROLLER[1]}:11211",), False, False),  # kolla's list: its [memcached] host
+    Case("two-regions", "RegionTwo", ("192.168.40.23:11211",), True, True),  # Ceph backends, infra lists
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +131,7 @@ def _playbook(share: Path, work: Path, out: Path) -> Path:
         "gather_facts": False,
         "tasks": [{"ansible.builtin.set_fact": {
             "cacheable": True,
-            INTERFACE: {"ipv4": {"address": "{{ regionctl_address }}"}},
+            **{i: {"ipv4": {"address": "{{ regionctl_address }}"}} for i in INTERFACES},
             "hostname": "{{ inventory_hostname }}", "nodename": "{{ inventory_hostname }}",
             "processor_vcpus": 2, "os_family": "Debian", "architecture": "x86_64"}}],
     }]
@@ -140,15 +159,16 @@ def _playbook(share: Path, work: Path, out: Path) -> Path:
     return book
 
 
-@pytest.fixture(scope="session")
-def kolla_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Target.plain -> the file kolla-ansible's own templates and merge_configs write for OSR1."""
+@pytest.fixture(scope="session", params=CASES, ids=str)
+def kolla_files(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Target.plain -> the file kolla-ansible's own templates and merge_configs write for the case."""
+    case: Case = request.param
     share = _share()
     work = tmp_path_factory.mktemp("kolla-genconfig")
     rendered = work / "rendered"
-    r = run_process(["render", "--format", "kolla", "-s", str(EXAMPLES / "admin-region"), "-o", str(rendered)])
+    r = run_process(["render", "--format", "kolla", "-s", str(EXAMPLES / case.example), "-o", str(rendered)])
     assert r.code == 0, r.err
-    region = rendered / REGION
+    region = rendered / case.region
     # passwords.yml as docs/deploy.md makes it: ours over kolla's full list (the rest empty here)
     full = yaml.safe_load((share.parent / "etc_examples" / "kolla" / "passwords.yml").read_text())
     full.update(yaml.safe_load((region / "passwords.yml").read_text()))
@@ -181,23 +201,24 @@ def kolla_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         assert f.is_file(), f
         found[t.plain] = f
     plain = work / "plain"
-    r = run_process(["render", "-s", str(EXAMPLES / "admin-region"), "-o", str(plain)])
+    r = run_process(["render", "-s", str(EXAMPLES / case.example), "-o", str(plain)])
     assert r.code == 0, r.err
-    found["plain"] = plain / REGION / "etc"
+    found["plain"] = plain / case.region / "etc"
     found["kolla"] = region
     return found
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.plain)
-def test_kolla_deploys_every_region_option(kolla_files: dict[str, Path], target: Target) -> None:
+def test_kolla_deploys_every_region_option(kolla_files: dict[str, Path], target: Target, request) -> None:
+    case = request.node.callspec.params["kolla_files"]
     want = parse_ini(kolla_files["plain"] / target.plain)
     got = parse_ini(kolla_files[target.plain])
     passwords = yaml.safe_load((kolla_files["kolla"] / "passwords.yml").read_text())
     assert want, target.plain
     for section, options in want.items():
         for option, value in options.items():
-            if (section, option) in KOLLA_INVENTORY_OPTIONS:
-                continue  # kolla's own memcached wiring (OSR1 names no infra): test_memcached_lists_are_kollas
+            if (section, option) in KOLLA_INVENTORY_OPTIONS and not case.site_lists:
+                continue  # kolla's own memcached wiring: test_memcached_lists
             have = got.get(section, {}).get(option)
             if have == value:
                 continue
@@ -206,14 +227,35 @@ def test_kolla_deploys_every_region_option(kolla_files: dict[str, Path], target:
                 f"{target.plain} [{section}] {option}: kolla deploys {have}, the region's value is {value}"
 
 
-MEMCACHED = {("keystone_authtoken", "memcached_servers"), ("cache", "memcache_servers")}
+MEMCACHED = {k for k, (_, is_list) in KOLLA_INVENTORY_OPTIONS.items() if is_list}
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.plain)
-def test_memcached_lists_are_kollas(kolla_files: dict[str, Path], target: Target) -> None:
+def test_memcached_lists(kolla_files: dict[str, Path], target: Target, request) -> None:
+    """kolla's own list (one entry per [memcached] host on its api interface), or the site's where
+    it names the hosts; kolla's nova-compute has none of its own."""
+    case = request.node.callspec.params["kolla_files"]
     got = parse_ini(kolla_files[target.plain])
     lists = {(s, o): got[s][o] for s, o in MEMCACHED if o in got.get(s, {})}
-    if target.role == "nova-cell":
-        assert not lists  # kolla's nova-compute uses no memcached
+    if target.role == "nova-cell" and not case.site_lists:
+        assert not lists
         return
-    assert lists and set(map(tuple, lists.values())) == {(f"{CONTROLLER[1]}:11211",)}, lists
+    assert lists and set(map(tuple, lists.values())) == {case.memcached}, lists
+
+
+def test_backends(kolla_files: dict[str, Path], request) -> None:
+    """two-regions' RegionTwo: kolla renders its templates with glance_backend_ceph and
+    cinder_backend_ceph on, and the site's backends are what it deploys; admin-region keeps
+    kolla's file store."""
+    case = request.node.callspec.params["kolla_files"]
+    glance = parse_ini(kolla_files["glance/glance-api.conf"])
+    cinder = parse_ini(kolla_files["cinder/cinder.conf"])
+    globals_yml = yaml.safe_load((kolla_files["kolla"] / "globals.yml").read_text())
+    if not case.ceph:
+        assert "rbd" not in glance["DEFAULT"]["enabled_backends"][0] and "glance_backend_ceph" not in globals_yml
+        return
+    assert globals_yml["glance_backend_ceph"] is True and globals_yml["cinder_backend_ceph"] is True
+    assert glance["DEFAULT"]["enabled_backends"] == ["ceph:rbd"] and glance["glance_store"]["default_backend"] == ["ceph"]
+    assert cinder["DEFAULT"]["enabled_backends"] == ["ceph"]
+    assert cinder["ceph"]["volume_driver"] == ["cinder.volume.drivers.rbd.RBDDriver"]
+    assert cinder["ceph"]["rbd_secret_uuid"] == ["a8b264e0-a34f-4dff-b8e4-0104221ba6a0"]

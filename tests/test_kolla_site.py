@@ -177,3 +177,12 @@ def test_older_store_options_and_nova_images(cli, tmp_path: Path) -> None:
         (True, True, None)
     assert "# [libvirt] images_type = rbd (" in files["Two/globals.yml"]
     assert yaml.safe_load(files["Two/passwords.yml"])["rbd_secret_uuid"] == "0f6f9c4e-4a3b-4c35-9a0b-9d1b7a0c2f11"
+
+
+def test_site_lists_also_where_only_kollas_template_has_the_section(cli, tmp_path: Path) -> None:
+    """kolla's placement.conf has a [cache] the plain file has not: the site's hosts go there too."""
+    render(cli, EXAMPLES / "two-regions", tmp_path)
+    placement = parse_ini(tmp_path / "RegionTwo/config/placement.conf")
+    assert placement["cache"] == {"memcache_servers": ["192.168.40.23:11211"]}
+    plain = render(cli, EXAMPLES / "two-regions", tmp_path / "plain", "plain")
+    assert "[cache]" not in plain["RegionTwo/etc/placement/placement.conf"]

@@ -175,6 +175,19 @@ KOLLA_INVENTORY_OPTIONS: dict[tuple[str, str], tuple[str, bool]] = {
     ("cache", "enabled"): ("memcached", False),
 }
 
+#: regionctl conf key -> the per-host lists of KOLLA_INVENTORY_OPTIONS its kolla template writes
+#: (KOLLA_TEMPLATES). Where the site names the hosts, regionctl sets each of them, also where its
+#: own file has none (kolla's placement.conf has a [cache] the plain file has not).
+KOLLA_TEMPLATE_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "nova": (("keystone_authtoken", "memcached_servers"), ("cache", "memcache_servers")),
+    "nova_compute": (),
+    "placement": (("keystone_authtoken", "memcached_servers"), ("cache", "memcache_servers")),
+    "neutron": (("keystone_authtoken", "memcached_servers"),),
+    "glance": (("keystone_authtoken", "memcached_servers"),),
+    "cinder": (("keystone_authtoken", "memcached_servers"),),
+    "keystone": (("cache", "memcache_servers"),),
+}
+
 #: The inventory group kolla builds each ``infra`` list from (for the comment that says so).
 KOLLA_INVENTORY_GROUPS: dict[str, str] = {"memcached": "memcached", "messaging": "rabbitmq", "database": "mariadb"}
 

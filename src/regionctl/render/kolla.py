@@ -35,6 +35,7 @@ from regionctl.openstack.deployers import (
     KOLLA_PASSWORDS,
     KOLLA_SERVICE_FILE,
     KOLLA_SPLITS,
+    KOLLA_TEMPLATE_LISTS,
     KOLLA_TEMPLATE_SECRETS,
     KOLLA_WHEN,
     when_matches,
@@ -51,7 +52,7 @@ from regionctl.resolve.endpoints import identity_urls, site_endpoints, unversion
 from regionctl.resolve.kolla import global_files, kolla_values
 from regionctl.site.load import LoadedSite
 from regionctl.site.secrets import is_secret
-from regionctl.site.provenance import Branch, Layer, Tree, Value, bare, branch, lookup, plain, walk
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
 
 CONFIG_DIR = "config"
 Passwords = dict[str, Value]
@@ -333,6 +334,23 @@ def _minus(a: Tree, b: Tree) -> Tree:
     return out
 
 
+def _site_lists(loaded: LoadedSite, region: str, key: str, tree: Tree, named: frozenset[str]) -> Tree:
+    """``tree`` plus each per-host list kolla's template for ``key`` writes and the site names
+    hosts for, where ``tree`` lacks it: else kolla's own list would stay in that section."""
+    assert loaded.site is not None
+    infra = loaded.site.regions[region].infra
+    for section, option in KOLLA_TEMPLATE_LISTS.get(key, ()):
+        kind, _ = KOLLA_INVENTORY_OPTIONS[(section, option)]
+        hosts = getattr(infra, kind, None) if infra is not None else None
+        if kind not in named or not hosts or isinstance(lookup(tree, (section, option)), Value):
+            continue
+        origin = Origin(loaded.site_file, loaded.line("regions", region, "infra", kind), Layer.DERIVED)
+        target = tree.setdefault(section, Branch())
+        assert isinstance(target, dict)
+        target[option] = Value(",".join(hosts), origin)
+    return tree
+
+
 def named_infra(loaded: LoadedSite, region: str) -> frozenset[str]:
     """The ``infra`` lists site.yaml gives for ``region`` (kolla otherwise builds them per host)."""
     assert loaded.site is not None
@@ -380,7 +398,8 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
         if split is not None and base in files and split.conf_key in files:
             assert base is not None
             main = files[base]
-            ctl, cmp = kolla_tree(main, passwords, named), kolla_tree(files[split.conf_key], passwords, named)
+            ctl = _site_lists(loaded, name, base, kolla_tree(main, passwords, named), named)
+            cmp = _site_lists(loaded, name, split.conf_key, kolla_tree(files[split.conf_key], passwords, named), named)
             shared = _common(ctl, cmp)
             out.append(_file(loaded, name, path.rel, base, shared, f"every {service} container's {main.filename}",
                              main.merged.deleted))
@@ -392,6 +411,7 @@ def config_files(loaded: LoadedSite, values: RegionValues, passwords: Passwords)
             continue
         for key, _ in svc.conf_files:
             if key in files:
-                out.append(_file(loaded, name, path.rel, key, kolla_tree(files[key], passwords, named),
+                tree = _site_lists(loaded, name, key, kolla_tree(files[key], passwords, named), named)
+                out.append(_file(loaded, name, path.rel, key, tree,
                                  f"every {service} container's {files[key].filename}", files[key].merged.deleted))
     return out
