@@ -417,7 +417,7 @@ def test_kolla_merges_reproduce_plain(cli, tmp_path: Path, example: str) -> None
     assert checked
 
 
-def test_secret_without_kolla_name_stays_and_file_is_0600(cli, tmp_path: Path) -> None:
+def test_secret_kollas_template_does_not_write_stays_and_file_is_0600(cli, tmp_path: Path) -> None:
     render(cli, EXAMPLES / "two-regions", tmp_path)
     cinder = tmp_path / "RegionTwo/config/cinder.conf"
     assert parse_ini(cinder)["ceph"]["rbd_secret_uuid"] == ["a8b264e0-a34f-4dff-b8e4-0104221ba6a0"]

@@ -26,7 +26,7 @@ from regionctl.openstack.deployers import (
     chosen_placement,
     roles_providing,
 )
-from regionctl.resolve.kolla import Vip, address_host, global_files, internal_vip, kolla_values, targets_kolla
+from regionctl.resolve.kolla import Vip, global_files, internal_vip, kolla_values, site_gives_vip, targets_kolla
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, warning
@@ -111,21 +111,12 @@ def _vip_var(loaded: LoadedSite, shown: str, line: int, var: str, region: str | 
                                    f"{layout.REGIONS_DIR}/<region>/{layout.GLOBAL}{layout.EXT}")]
     if loaded.site is None or region not in loaded.site.regions:
         return []
-    a = loaded.site.regions[region].addresses
-    which = "internal" if var.startswith("kolla_internal") else "public"
-    address = ((a.internal or a.public) if which == "internal" else a.public) if a else None
-    if address and _is_ip_address(address):
+    address = site_gives_vip(loaded, region, var)
+    if address:
+        which = "internal" if var == "kolla_internal_vip_address" else "public"
         return [error(shown, line, f"{KOLLA_KEY}.{var}: site.yaml regions.{region}.addresses already gives the "
                                    f"{which} address ({address}), and regionctl writes {var} from it: remove this one")]
     return []
-
-
-def _is_ip_address(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address_host(address).strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def check_kolla_regions(loaded: LoadedSite, force: bool = False) -> list[Problem]:

@@ -49,7 +49,7 @@ from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
 from regionctl.site import layout
 from regionctl.resolve.endpoints import identity_urls, site_endpoints, unversioned
-from regionctl.resolve.kolla import global_files, kolla_values
+from regionctl.resolve.kolla import global_files, kolla_values, site_gives_vip
 from regionctl.site.load import LoadedSite
 from regionctl.site.secrets import is_secret
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
@@ -174,7 +174,7 @@ def _when_lines(values: RegionValues) -> list[str]:
 def _site_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:
     """The site's ``kolla:`` variables (values/global.yaml, then the region's global.yaml)."""
     rest = {k: v for k, v in own.items() if k not in ("kolla_internal_vip_address", "kolla_external_vip_address")
-            or not _site_has_ip(loaded, name, k)}
+            or not site_gives_vip(loaded, name, k)}  # validate refuses those; render --force keeps the site's
     if not rest:
         return []
     lines = ["", f"# The site's {KOLLA_KEY}: values ({' then '.join(loaded.shown(r) for r in global_files(name))})."]
@@ -184,16 +184,6 @@ def _site_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:
             lines.append(f"# {origin}")
         _var(lines, var, node.value if isinstance(node, Value) else plain(node))
     return lines
-
-
-def _site_has_ip(loaded: LoadedSite, name: str, var: str) -> bool:
-    assert loaded.site is not None
-    a = loaded.site.regions[name].addresses
-    if a is None:
-        return False
-    address = (a.internal or a.public) if var == "kolla_internal_vip_address" else a.public
-    return bool(address) and "{" not in address and _is_ip(urlsplit(address if "://" in address else
-                                                                     "http://" + address).hostname or address)
 
 
 def _address_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:

@@ -58,6 +58,17 @@ def address_host(address: str) -> str:
     return urlsplit(base.replace("{", "").replace("}", "")).hostname or address
 
 
+def site_gives_vip(loaded: LoadedSite, region: str, var: str) -> str | None:
+    """The site.yaml address regionctl writes ``var`` (kolla_internal/external_vip_address) from,
+    when it is an IP; None where the site names a host (the VIP is then the site's ``kolla:``)."""
+    assert loaded.site is not None
+    a = loaded.site.regions[region].addresses
+    if a is None:
+        return None
+    address = (a.internal or a.public) if var == "kolla_internal_vip_address" else a.public
+    return address if address and "{" not in address and _ip(address_host(address)) is not None else None
+
+
 @dataclass(frozen=True)
 class Vip:
     """A region's internal VIP as the site gives it, and where (FILE, LINE)."""
