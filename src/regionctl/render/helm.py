@@ -44,6 +44,7 @@ from regionctl.render.sources import tree_sources
 from regionctl.render.yaml import sorted_keys, to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
+from regionctl.render.helm_endpoints import oslo_endpoints, without
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
@@ -91,7 +92,11 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
     """The whole values tree of ``service``'s chart in ``values.region`` (with provenance)."""
     chart = HELM_CHARTS[service]
     files = {c.conf_key: c for c in values.files.values() if c.service == service}
+    oslo = oslo_endpoints(loaded, values.region, service, files)
+    files = {k: without(c, _moved(oslo.drops, k), oslo.replaced.get(_base_key(k), {})) for k, c in files.items()}
     derived: Tree = Branch()
+    nulls = [p for p, v in walk(oslo.tree) if v.value is None]
+    derived.update(merge([oslo.tree]).tree)
     _identity(derived, loaded, values.region, chart, files)
     _placement(derived, loaded, values.region, chart)
     ro = _region_origin(loaded, values.region)
@@ -118,9 +123,23 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
             deleted.update({("conf", key) + p: v for p, v in conf.merged.deleted.items()})
     for path, gone in sorted(deleted.items()):  # a null the site wrote: Helm deletes the chart's default too
         _put(tree, path, Value(None, gone.origin))
+    for path in nulls:  # a null regionctl derives (endpoints.oslo_messaging.statefulset), unless the site set one
+        if lookup(tree, path) is None:
+            _put(tree, path, lookup(oslo.tree, path))  # type: ignore[arg-type]
     if compute is not None and compute[1].base in files and compute[0].conf_key in files:
         _compute_overrides(tree, compute[0], values.region, files[str(compute[1].base)], files[compute[0].conf_key])
     return tree
+
+
+def _base_key(conf_key: str) -> str:
+    """The conf key a file is built on (nova_compute: nova), else itself."""
+    f = next((f for s in SERVICES.values() for f in s.files if f.key == conf_key), None)
+    return f.base if f is not None and f.base else conf_key
+
+
+def _moved(drops: dict[str, set[tuple[str, str]]], conf_key: str) -> set[tuple[str, str]]:
+    """What leaves a conf file for the chart's endpoint blocks: its own, or the file's it is built on."""
+    return drops.get(conf_key, set()) | drops.get(_base_key(conf_key), set())
 
 
 def _compute_file(service: str, chart: HelmChart) -> tuple[HelmCompute, IniFile] | None:
