@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Callable, Iterable
 
-from regionctl.check.deployers import check_helm_placement
+from regionctl.check.deployers import check_genestack_dirs, check_helm_placement
 from regionctl.openstack.charts import chart_keys
 from regionctl.openstack.options import release_key
 from regionctl.openstack.services import IDENTITY_SERVICE, INFRA_PORTS, SERVICES, conf_keys
@@ -422,6 +422,7 @@ RENDER_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_dependencies,
     check_infra,
     check_helm_placement,
+    check_genestack_dirs,
     check_patches,
 ]
 

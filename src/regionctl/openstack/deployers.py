@@ -187,6 +187,9 @@ KOLLA_TEMPLATE_SECRETS: dict[tuple[str, str, str], str] = _template_secrets()
 # openstack-helm (and Genestack)
 # --------------------------------------------------------------------------------------------
 
+#: The directory of /etc/genestack holding the per-chart override directories (install-<svc>.sh).
+HELM_DIR = "helm-configs"
+
 #: Where Genestack keeps the base values of each chart, and the base file's name.
 GENESTACK_BASE_DIR = "/opt/genestack/base-helm-configs"
 

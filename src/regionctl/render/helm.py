@@ -28,6 +28,7 @@ from regionctl.openstack.deployers import (
     HELM_AUTH_FIELDS,
     HELM_CHARTS,
     HELM_DEFAULT_TOLERATIONS,
+    HELM_DIR,
     PLACEMENT_LABELS,
     ROLE_PLACEMENTS,
     chosen_placement,
@@ -46,12 +47,12 @@ from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
 from regionctl.render.helm_endpoints import oslo_endpoints, without
 from regionctl.site import layout
+from regionctl.site.carried import carried, genestack_rel
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
 from regionctl.site.secrets import is_secret
 
-HELM_DIR = "helm-configs"
 #: Every INI file's conf key: a chart gets its own from the rendered files, never another's.
 INI_KEYS = conf_keys()
 
@@ -83,7 +84,20 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
             "# Sensitive values only (mode 0600): keep this file out of version control.\n") + to_yaml(sorted_keys(plain(secret))),
             True, tree_sources(secret, lambda p, v: True)))
     out += patch_sets.helm_files(loaded, region)
+    out += _carried_files(loaded, region, {f.rel for f in out})
     return sorted(out, key=lambda f: f.rel)
+
+
+def _carried_files(loaded: LoadedSite, region: str, rendered: set[str]) -> list[RenderedFile]:
+    """The rest of the region's /etc/genestack: ``regions/<r>/genestack/``, byte for byte (site/carried.py)."""
+    out = []
+    for f in carried(loaded, region).files:
+        rel = f"{region}/{f.rel}"
+        if rel in rendered:
+            raise UserError(f"{loaded.shown(genestack_rel(region) + '/' + f.rel)}: regionctl renders {rel} itself: "
+                            "remove this file, or move its values into the site's values files")
+        out.append(RenderedFile(rel, f.data.decode("utf-8", "replace"), f.secret, data=f.data, executable=f.executable))
+    return out
 
 
 # -- the values of one chart ------------------------------------------------------------------
