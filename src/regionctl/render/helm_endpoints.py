@@ -8,8 +8,7 @@ would create one user while the service logged in as another, and Genestack's pe
 RabbitMQ users and vhosts, and the passwords its install scripts ``--set`` on the endpoint blocks,
 would be bypassed. So what regionctl derives goes into the blocks, and leaves ``conf``:
 
-* a database: host (``host_fqdn_override.default``, or ``hosts.default`` for an IPv4 address,
-  which helm-toolkit uses as is), ``port.mysql.default``, ``path`` = ``/<database name>``,
+* a database: host (``host_fqdn_override.default``, a name or an address), ``port.mysql.default``, ``path`` = ``/<database name>``,
   ``auth.<service>.username/password``;
 * RabbitMQ: the chart's own user and vhost for the service (``auth.<service>`` with username
   ``<service>``, ``path`` ``/<service>``), one host, ``statefulset: null`` (else helm-toolkit
@@ -24,7 +23,6 @@ A value the site set itself (its own ``connection``, say) is the site's: it stay
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import quote, urlsplit
@@ -43,8 +41,6 @@ from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import Merged
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup
-
-_IPV4 = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")  # helm-toolkit's own test (endpoint_host_lookup)
 
 #: (section, option) of one conf file
 Option = tuple[str, str]
@@ -102,10 +98,9 @@ def _host_port(entry: str, what: str) -> tuple[str, int]:
 def _put_host(out: OsloEndpoints, endpoint: str, entry: str, what: str, port_name: str, origin: Origin) -> None:
     host, port = _host_port(entry, what)
     where = ("endpoints", endpoint)
-    if _IPV4.search(host):
-        _put(out.tree, where + ("hosts", "default"), Value(host, origin))
-    else:
-        _put(out.tree, where + ("host_fqdn_override", "default"), Value(host, origin))
+    # An address too: in hosts.default helm-toolkit's dependency lookup would then need a
+    # ``service.name`` the block lacks (service_name_endpoint_with_namespace_lookup fails).
+    _put(out.tree, where + ("host_fqdn_override", "default"), Value(host, origin))
     _put(out.tree, where + ("port", port_name, "default"), Value(port, origin))
 
 
