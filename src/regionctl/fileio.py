@@ -18,9 +18,10 @@ def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     except OSError as exc:
         raise UserError(f"{path.parent}: cannot write ({exc.strerror}): choose another -o/--out") from None
     try:
-        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as f:
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), mode)
-            f.write(text)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
