@@ -111,3 +111,32 @@ def test_genestack_dir_is_not_a_values_layer(cli, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     assert "debug" not in (tmp_path / "p/Two/etc/nova/nova.conf").read_text()
     assert not (tmp_path / "p/Two/nova.yaml").exists()  # plain and kolla carry nothing of Genestack's
+
+
+def test_an_unreadable_file_is_one_line() -> None:
+    """Permissions don't bind root, so as root validate runs as 'nobody' (setpriv), as test_bad_input does."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    import pytest
+    base = Path(tempfile.mkdtemp(prefix="regionctl-unreadable-"))
+    try:
+        base.chmod(0o755)
+        root = make_site(base / "s", files={"regions/Two/genestack/inventory/inventory.yaml": "all: {}\n"})
+        for p in [root, *root.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        (root / "regions/Two/genestack/inventory/inventory.yaml").chmod(0)
+        cmd = [sys.executable, "-m", "regionctl", "validate", "-s", str(root)]
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("setpriv (util-linux) is needed to drop root")
+            cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd="/", env={**os.environ, "HOME": "/"})
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert (f"{root}/regions/Two/genestack/inventory/inventory.yaml: error: cannot be read (permission denied): "
+                "fix its permissions, or remove it") in (r.stdout + r.stderr).splitlines()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -46,6 +46,8 @@ def check_genestack_dirs(loaded: LoadedSite) -> list[Problem]:
     assert site is not None
     out: list[Problem] = []
     for rname in site.regions:
+        if rname not in loaded.region_dirs:
+            continue  # no directory (or a name no directory can have: check_region_names says so)
         found = carried(loaded, rname)
         out += found.problems
         for f in found.files:

@@ -63,13 +63,19 @@ def carried(loaded: LoadedSite, region: str) -> Carried:
 def _read(loaded: LoadedSite, region: str) -> Carried:
     out = Carried()
     base = genestack_rel(region)
+    if region not in loaded.region_dirs:
+        return out
     root = loaded.paths.path(base)
     if root.is_symlink():
         out.problems.append(_link_problem(loaded, base))
         return out
     if not root.is_dir():
         return out
-    _walk(loaded, root, base, "", out)
+    try:
+        _walk(loaded, root, base, "", out)
+    except OSError as exc:
+        where = loaded.shown(f"{base}/{Path(exc.filename).relative_to(root)}" if exc.filename else base)
+        out.problems.append(error(where, 0, f"cannot be read ({str(exc.strerror).lower()}): fix its permissions, or remove it"))
     out.files.sort(key=lambda f: f.rel)
     return out
 
