@@ -35,7 +35,7 @@ from regionctl.openstack.deployers import (
     HelmEndpoints,
 )
 from regionctl.openstack.services import INFRA_PORTS, SERVICES
-from regionctl.resolve.derive import derive, infra_hosts
+from regionctl.resolve.derive import infra_hosts
 from regionctl.resolve.values import ConfFile
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
@@ -44,8 +44,8 @@ from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup
 
 #: (section, option) of one conf file
 Option = tuple[str, str]
-#: (conf key, section, option) -> the value there if the site left it as regionctl derived it
-Derived = Callable[[str, str, str], Value | None]
+#: (conf key, section, option, the origin regionctl derives it from) -> the value, if no layer set it
+Derived = Callable[[str, str, str, Origin], Value | None]
 
 
 @dataclass
@@ -65,16 +65,13 @@ def oslo_endpoints(loaded: LoadedSite, region: str, service: str, files: dict[st
     spec = HELM_ENDPOINTS.get(service)
     if spec is None:
         return out
-    memo = f"helm-derived:{region}"
-    if memo not in loaded.memo:
-        loaded.memo[memo] = derive(loaded, region).trees
-    wiring: Tree = loaded.memo[memo].get(service, Branch())
 
-    def derived(conf: str, section: str, option: str) -> Value | None:
-        """The value regionctl derived there, if the site left it as derived."""
+    def derived(conf: str, section: str, option: str, origin: Origin) -> Value | None:
+        """The value there if regionctl derived it from ``origin`` and no layer set it (pure: no re-derivation)."""
         have = lookup(files[conf].merged.tree, (section, option)) if conf in files else None
-        want = lookup(wiring, ("conf", conf, section, option))
-        return have if isinstance(have, Value) and have == want else None
+        if isinstance(have, Value) and not have.overridden and have.origin == origin:
+            return have
+        return None
 
     _databases(out, loaded, region, service, spec, derived)
     _messaging(out, loaded, region, service, spec, derived)
@@ -113,10 +110,8 @@ def _databases(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str
     moved = None
     for db in svc.databases:
         block = next((b for b in spec.databases if b.section == db.section), None)
-        if block is None or derived(conf, db.section, "connection") is None:
-            continue
         password = _secret(loaded, region, "passwords", "databases", db.user)
-        if password is None:
+        if block is None or password is None or derived(conf, db.section, "connection", password.origin) is None:
             continue
         moved = (db.user, password)
         _put_host(out, block.endpoint, hosts[0], "database", HELM_DB_PORT, origin)
@@ -136,10 +131,8 @@ def _databases(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str
 def _messaging(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str, spec: HelmEndpoints,
                derived: Derived) -> None:
     conf = spec.messaging
-    if conf is None or derived(conf, "DEFAULT", "transport_url") is None:
-        return
     password = _secret(loaded, region, "passwords", "messaging")
-    if password is None:
+    if conf is None or password is None or derived(conf, "DEFAULT", "transport_url", password.origin) is None:
         return
     hosts, origin = infra_hosts(loaded, region, "messaging")
     ro = Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED)
@@ -159,7 +152,7 @@ def _messaging(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str
 
 def _cache(out: OsloEndpoints, loaded: LoadedSite, region: str, spec: HelmEndpoints, derived: Derived) -> None:
     hosts, origin = infra_hosts(loaded, region, "memcached")
-    found = [(c, s, o) for c, s, o in spec.cache if derived(c, s, o) is not None]
+    found = [(c, s, o) for c, s, o in spec.cache if derived(c, s, o, origin) is not None]
     if len(hosts) != 1 or not found:
         return  # several hosts: helm-toolkit cannot list them; conf keeps them, the chart takes them as they are
     _put_host(out, "oslo_cache", hosts[0], "memcached", HELM_CACHE_PORT, origin)
