@@ -140,3 +140,15 @@ def test_an_unreadable_file_is_one_line() -> None:
                 "fix its permissions, or remove it") in (r.stdout + r.stderr).splitlines()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_linked_genestack_dir_is_refused(cli, tmp_path: Path) -> None:
+    root = make_site(tmp_path / "s")
+    elsewhere = tmp_path / "etc-genestack"
+    (elsewhere / "inventory").mkdir(parents=True)
+    (elsewhere / "inventory/inventory.yaml").write_text("all: {}\n")
+    os.symlink(elsewhere, root / "regions/Two/genestack")
+    r = _render(cli, root, tmp_path / "o")
+    assert r.code == 1
+    assert r.err.splitlines()[0].startswith(f"{root}/regions/Two/genestack: error: is a symlink: ")
+    assert not (tmp_path / "o").exists()
