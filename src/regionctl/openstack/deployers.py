@@ -286,6 +286,9 @@ KOLLA_TEMPLATE_SECRETS: dict[tuple[str, str, str], str] = _template_secrets()
 # openstack-helm (and Genestack)
 # --------------------------------------------------------------------------------------------
 
+#: The directory of /etc/genestack holding the per-chart override directories (install-<svc>.sh).
+HELM_DIR = "helm-configs"
+
 #: Where Genestack keeps the base values of each chart, and the base file's name.
 GENESTACK_BASE_DIR = "/opt/genestack/base-helm-configs"
 
@@ -388,6 +391,67 @@ HELM_CHARTS: dict[str, HelmChart] = {
         "cinder",
     ),
 }
+
+@dataclass(frozen=True)
+class HelmDatabase:
+    """One ``endpoints.<endpoint>`` database block a chart builds a connection from.
+
+    helm-toolkit's ``authenticated_endpoint_uri_lookup`` writes
+    ``scheme://auth.<user>.username:password@host:port/path`` into ``conf.<file>.<section>.connection``
+    when that is empty. ``section`` None: a database the chart uses beyond regionctl's (nova's
+    cell0) on the same host, as the same user, under the chart's own name.
+    """
+
+    endpoint: str
+    section: str | None
+
+
+@dataclass(frozen=True)
+class HelmEndpoints:
+    """Where a chart takes the region's database, RabbitMQ and memcached (``endpoints.oslo_*``).
+
+    ``databases``: regionctl's database sections by the block each is built from (the user class
+    is the chart's service user, ``auth.<service>``). ``messaging``: the conf key whose
+    ``[DEFAULT] transport_url`` the chart builds from ``endpoints.oslo_messaging`` as its own
+    RabbitMQ user (``auth.<service>``, username = the service) on its own vhost (``/<service>``),
+    which is what Genestack's per-service RabbitMQ users and vhosts are. ``cache``: the (conf key,
+    section, option)s the chart fills from ``endpoints.oslo_cache`` when empty.
+    Source: each chart's ``templates/configmap-etc.yaml`` (openstack-helm 0ee5adef).
+    """
+
+    databases: tuple[HelmDatabase, ...] = ()
+    messaging: str | None = None
+    cache: tuple[tuple[str, str, str], ...] = ()
+
+
+def _authtoken_cache(conf: str) -> tuple[str, str, str]:
+    return (conf, "keystone_authtoken", "memcached_servers")
+
+
+#: regionctl service -> the oslo endpoints of its chart (nova: [api_database] is ``oslo_db``,
+#: [database] is cell1's ``oslo_db_cell1`` since openstack-helm 30a32ef6; Genestack's base files
+#: of ef5c6ef8 still name the older ``oslo_db_api``).
+HELM_ENDPOINTS: dict[str, HelmEndpoints] = {
+    "keystone": HelmEndpoints((HelmDatabase("oslo_db", "database"),), "keystone",
+                              (("keystone", "cache", "memcache_servers"),)),
+    "nova": HelmEndpoints((HelmDatabase("oslo_db", "api_database"), HelmDatabase("oslo_db_cell1", "database"),
+                           HelmDatabase("oslo_db_cell0", None)), "nova",
+                          (_authtoken_cache("nova"), ("nova", "cache", "memcache_servers"))),
+    "placement": HelmEndpoints((HelmDatabase("oslo_db", "placement_database"),), None, (_authtoken_cache("placement"),)),
+    "neutron": HelmEndpoints((HelmDatabase("oslo_db", "database"),), "neutron",
+                             (_authtoken_cache("neutron"), ("neutron", "cache", "memcache_servers"))),
+    "glance": HelmEndpoints((HelmDatabase("oslo_db", "database"),), "glance", (_authtoken_cache("glance"),)),
+    "cinder": HelmEndpoints((HelmDatabase("oslo_db", "database"),), "cinder", (_authtoken_cache("cinder"),)),
+    "heat": HelmEndpoints((HelmDatabase("oslo_db", "database"),), "heat",
+                          (_authtoken_cache("heat"), ("heat", "cache", "memcache_servers"))),
+}
+
+#: helm-toolkit's endpoint port names (``endpoints.<endpoint>.port.<name>.default``) and schemes.
+HELM_DB_PORT = "mysql"
+HELM_DB_SCHEME = "mysql+pymysql"
+HELM_MESSAGING_PORT = "amqp"
+HELM_CACHE_PORT = "memcache"
+
 
 #: The keystoneauth options of a wiring section an auth block takes (password goes to secrets).
 HELM_AUTH_FIELDS: tuple[str, ...] = ("username", "password", "project_name", "user_domain_name", "project_domain_name")

@@ -13,10 +13,18 @@ class RenderedFile:
     text: str
     secret: bool  # holds a secret: written mode 0600
     sources: Sources = field(default_factory=dict, compare=False)  # key -> origin, for diff
+    data: bytes | None = None  # a file copied as is (text is then its lossy decoding, for display)
+    executable: bool = False  # copied from an executable file (Genestack's kustomize.sh post-renderer)
 
     @property
     def mode(self) -> int:
-        return 0o600 if self.secret else 0o644
+        mode = 0o600 if self.secret else 0o644
+        return mode | (0o100 if self.secret else 0o111) if self.executable else mode
+
+    @property
+    def content(self) -> str | bytes:
+        """What is written: the bytes of a copied file, else the text."""
+        return self.data if self.data is not None else self.text
 
 
 def header(site_file: str, *lines: str) -> str:

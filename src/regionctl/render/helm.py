@@ -29,6 +29,7 @@ from regionctl.openstack.deployers import (
     HELM_CHARTS,
     KOLLA_KEY,
     HELM_DEFAULT_TOLERATIONS,
+    HELM_DIR,
     PLACEMENT_LABELS,
     ROLE_PLACEMENTS,
     chosen_placement,
@@ -45,13 +46,14 @@ from regionctl.render.sources import tree_sources
 from regionctl.render.yaml import sorted_keys, to_yaml
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.render import patches as patch_sets
+from regionctl.render.helm_endpoints import oslo_endpoints, without
 from regionctl.site import layout
+from regionctl.site.carried import carried, genestack_rel
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
 from regionctl.site.secrets import is_secret
 
-HELM_DIR = "helm-configs"
 #: Every INI file's conf key: a chart gets its own from the rendered files, never another's.
 INI_KEYS = conf_keys()
 
@@ -83,7 +85,20 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
             "# Sensitive values only (mode 0600): keep this file out of version control.\n") + to_yaml(sorted_keys(plain(secret))),
             True, tree_sources(secret, lambda p, v: True)))
     out += patch_sets.helm_files(loaded, region)
+    out += _carried_files(loaded, region, {f.rel for f in out})
     return sorted(out, key=lambda f: f.rel)
+
+
+def _carried_files(loaded: LoadedSite, region: str, rendered: set[str]) -> list[RenderedFile]:
+    """The rest of the region's /etc/genestack: ``regions/<r>/genestack/``, byte for byte (site/carried.py)."""
+    out = []
+    for f in carried(loaded, region).files:
+        rel = f"{region}/{f.rel}"
+        if rel in rendered:
+            raise UserError(f"{loaded.shown(genestack_rel(region) + '/' + f.rel)}: regionctl renders {rel} itself: "
+                            "remove this file, or move its values into the site's values files")
+        out.append(RenderedFile(rel, f.data.decode("utf-8", "replace"), f.secret, data=f.data, executable=f.executable))
+    return out
 
 
 # -- the values of one chart ------------------------------------------------------------------
@@ -92,7 +107,11 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
     """The whole values tree of ``service``'s chart in ``values.region`` (with provenance)."""
     chart = HELM_CHARTS[service]
     files = {c.conf_key: c for c in values.files.values() if c.service == service}
+    oslo = oslo_endpoints(loaded, values.region, service, files)
+    files = {k: without(c, _moved(oslo.drops, k), oslo.replaced.get(_base_key(k), {})) for k, c in files.items()}
     derived: Tree = Branch()
+    nulls = [p for p, v in walk(oslo.tree) if v.value is None]
+    derived.update(merge([oslo.tree]).tree)
     _identity(derived, loaded, values.region, chart, files)
     _placement(derived, loaded, values.region, chart)
     ro = _region_origin(loaded, values.region)
@@ -119,9 +138,23 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
             deleted.update({("conf", key) + p: v for p, v in conf.merged.deleted.items()})
     for path, gone in sorted(deleted.items()):  # a null the site wrote: Helm deletes the chart's default too
         _put(tree, path, Value(None, gone.origin))
+    for path in nulls:  # a null regionctl derives (endpoints.oslo_messaging.statefulset), unless the site set one
+        if lookup(tree, path) is None:
+            _put(tree, path, lookup(oslo.tree, path))  # type: ignore[arg-type]
     if compute is not None and compute[1].base in files and compute[0].conf_key in files:
         _compute_overrides(tree, compute[0], values.region, files[str(compute[1].base)], files[compute[0].conf_key])
     return tree
+
+
+def _base_key(conf_key: str) -> str:
+    """The conf key a file is built on (nova_compute: nova), else itself."""
+    f = next((f for s in SERVICES.values() for f in s.files if f.key == conf_key), None)
+    return f.base if f is not None and f.base else conf_key
+
+
+def _moved(drops: dict[str, set[tuple[str, str]]], conf_key: str) -> set[tuple[str, str]]:
+    """What leaves a conf file for the chart's endpoint blocks: its own, or the file's it is built on."""
+    return drops.get(conf_key, set()) | drops.get(_base_key(conf_key), set())
 
 
 def _compute_file(service: str, chart: HelmChart) -> tuple[HelmCompute, IniFile] | None:

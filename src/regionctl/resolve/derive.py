@@ -115,6 +115,12 @@ class _Ctx:
         node[option] = Value(value, origin)
 
 
+def infra_hosts(loaded: LoadedSite, region: str, what: str) -> tuple[list[str], Origin]:
+    """The region's ``database``, ``messaging`` or ``memcached`` host[:port]s as the wiring uses them
+    (site.yaml's ``infra``, else the internal host), with the line they come from."""
+    return _Ctx(loaded, region, {}).infra(what)
+
+
 def _auth(ctx: _Ctx, rule: Rule, region: str) -> None:
     """A keystoneauth password section acting as ``rule.user``, bound to ``region``."""
     conf, section = rule.conf, rule.section
