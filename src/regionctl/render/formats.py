@@ -20,6 +20,7 @@ FORMATS: dict[str, str] = {
     "plain": "regionctl.render.plain",
     "kolla": "regionctl.render.kolla",
     "helm": "regionctl.render.helm",
+    "haproxy": "regionctl.render.haproxy",
 }
 
 
