@@ -35,6 +35,19 @@ ERRORS_MAP = "scope-errors.map"
 JSON_PAT = "scope-json.pat"
 COMPACT_PAT = "scope-compact.pat"
 CHECK = "check inter 5s fall 3 rise 2"
+#: HAProxy's own refusals (a request too large to parse, no server up) answer JSON too.
+ERROR_PAGES = (
+    (400, "Bad Request", "the router could not parse the request (malformed, or headers too large)"),
+    (408, "Request Timeout", "the request was not received in time"),
+    (502, "Bad Gateway", "the API server answered with an invalid response"),
+    (503, "Service Unavailable", "no API server is up for this request"),
+    (504, "Gateway Timeout", "the API server did not answer in time"),
+)
+
+
+def _error_page(code: int, title: str, message: str) -> str:
+    body = f'{{"error": {{"code": {code}, "title": "{title}", "message": "{message}"}}}}'
+    return f"  http-error status {code} content-type application/json string '{body}'\n"
 
 
 def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile]:
@@ -113,6 +126,7 @@ def config(plan: RouterPlan, site_file: str) -> str:
         "  timeout http-request 10s\n",
         "  timeout check 5s\n",
     ]
+    out += [_error_page(code, title, message) for code, title, message in ERROR_PAGES]
     if any(not s.is_ip for b in plan.backends for s in b.servers):
         out += ["\n", "resolvers sys\n", "  parse-resolv-conf\n"]
     for f in plan.frontends:
