@@ -21,6 +21,7 @@ from regionctl.resolve.endpoints import own_endpoints, site_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, sort_problems, warning
 from regionctl.site.provenance import Branch, Tree, Value, branch, multistring, origin_of, walk
+from regionctl.site.routerchecks import check_routers
 from regionctl.site.secrets import mask_text, secret_path, url_has_password
 
 #: Keystone takes 1..255 characters; the name also becomes a directory and a URL path segment.
@@ -414,6 +415,7 @@ SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_service_files,
     check_shared_service_users,
     check_catalog_release,
+    check_routers,
 ]
 
 #: what only rendering needs (validate and render run them; the catalog commands do not)

@@ -81,11 +81,15 @@ def _routes_map(f: Frontend) -> str:
 def routes_map(f: Frontend) -> str:
     """Which route a request is (``map_beg`` on the path, or on Host + path), longest key first."""
     keys: list[tuple[str, int]] = []
+    per_host: dict[str, int] = {}
+    for r in f.routes:
+        per_host[r.host] = per_host.get(r.host, 0) + 1
     for i, r in enumerate(f.routes):
         if f.by_host:
             default = (r.port == 443) if f.tls else (r.port == 80)
             hosts = [f"{r.host}:{r.port}"] + ([r.host] if default else [])
-            keys += [(h + r.path, i) for h in hosts]
+            path = r.path if per_host[r.host] > 1 else "/"  # a host of its own owns every path
+            keys += [(h + path, i) for h in hosts]
         else:
             keys.append((r.path, i))
     keys.sort(key=lambda k: (-len(k[0]), k[0]))

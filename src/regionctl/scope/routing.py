@@ -210,9 +210,9 @@ def plan_router(site: Site, region: str) -> RouterPlan:
         by_host = len({r.host for r in routes}) > 1
         trusted = spec.scope_from.get(routes[0].interface) if spec else None  # type: ignore[call-overload]
         first = routes[0]
-        name = f"fe_{first.type}_{first.interface}"
+        name = f"fe_{first.type}_{first.interface}" if len(routes) == 1 else f"fe_{port}"
         if any(f.name == name for f in frontends):
-            name = f"{name}_{port}"
+            name = f"{name}_{len(frontends)}"
         frontends.append(Frontend(name, bind, port, tls, tuple(routes),
                                   tuple(str(n) for n in trusted) if trusted is not None else None, by_host))
 
