@@ -97,7 +97,7 @@ def test_same_site_same_bytes(cli, tmp_path: Path) -> None:
         assert cli("render", "-s", str(EXAMPLES / "admin-region"), "--format", "haproxy", "-o", str(tmp_path / d)).code == 0
     a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
     b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
-    assert a == b and len(a) == 15
+    assert a == b and len(a) == 18
 
 
 def test_region_without_router_is_refused_and_nothing_written(cli, tmp_path: Path) -> None:

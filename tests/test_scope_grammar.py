@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from regionctl.scope.grammar import MAX_BYTES, NAME_MAX, Scope, ScopeError, from_mapping, parse
-from regionctl.scope.patterns import COMPACT_FORM, JSON_FORM, first_error
+from regionctl.scope.patterns import COMPACT_FORM, JSON_FORM, extract, first_error
 from regionctl.site.checks import REGION_NAME
 
 TYPES = {"compute", "image", "network", "placement", "identity", "volumev3", "block-storage"}
@@ -128,11 +128,15 @@ pair_json = st.tuples(st.sampled_from(sorted(TYPES) + ["bogus"]), st.sampled_fro
 ))
 def test_router_patterns_agree_with_the_grammar(text: str) -> None:
     try:
-        parse(text, types=TYPES, names=NAMES)
-        ok = True
+        scope = parse(text, types=TYPES, names=NAMES)
     except ScopeError:
-        ok = False
-    assert (first_error(text, TYPES, NAMES) is None) == ok, text
+        scope = None
+    verdict = first_error(text, TYPES, NAMES)
+    assert (verdict is None) == (scope is not None), text
+    assert verdict != "invalid scope", text  # a refused scope always gets its reason
+    if scope is not None:  # and the router reads each type's name as the grammar does
+        for t in TYPES:
+            assert re.sub(extract(t), r"\1", text, count=1) == scope.as_dict().get(t, ""), (text, t)
 
 
 def test_patterns_are_anchored_forms() -> None:

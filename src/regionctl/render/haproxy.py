@@ -25,7 +25,7 @@ from regionctl.openstack.router import (
 from regionctl.render.plain import RenderedFile
 from regionctl.render.values import RegionValues
 from regionctl.scope.grammar import MAX_BYTES
-from regionctl.scope.patterns import COMPACT_FORM, JSON_FORM, error_rules
+from regionctl.scope.patterns import COMPACT_FORM, JSON_FORM, error_rules, extract, valid_forms
 from regionctl.scope.routing import Backend, Frontend, RouterPlan, plan_router
 from regionctl.site.load import LoadedSite
 
@@ -33,6 +33,7 @@ DIR = "haproxy"
 BACKENDS_MAP = "backends.map"
 ERRORS_MAP = "scope-errors.map"
 JSON_PAT = "scope-json.pat"
+VALID_PAT = "scope-valid.pat"
 COMPACT_PAT = "scope-compact.pat"
 CHECK = "check inter 5s fall 3 rise 2"
 #: HAProxy's own refusals (a request too large to parse, no server up) answer JSON too.
@@ -67,6 +68,7 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
         ERRORS_MAP: "".join(f"{p} {r}\n" for p, r in error_rules(plan.types, plan.names)),
         JSON_PAT: JSON_FORM + "\n",
         COMPACT_PAT: COMPACT_FORM + "\n",
+        VALID_PAT: "".join(p + "\n" for p in valid_forms(plan.types, plan.names)),
     }
     for f in plan.frontends:
         if len(f.routes) > 1:
@@ -105,7 +107,9 @@ def _reply(status: int, title: str, message: str, cond: str) -> str:
 
 
 def _regsub(pattern: str, subst: str, flags: str = "") -> str:
-    args = f'"{pattern}","{subst}"' + (f",{flags}" if flags else "")
+    """``regsub`` with its arguments quoted for HAProxy's parser (``"`` escaped inside)."""
+    quoted = pattern.replace('"', '\\"')
+    args = f'"{quoted}","{subst}"' + (f",{flags}" if flags else "")
     return f"'regsub({args})'"
 
 
@@ -147,34 +151,38 @@ def _bind(f: Frontend, crt: str | None) -> str:
 
 
 def frontend(plan: RouterPlan, f: Frontend) -> str:
-    has = "has_scope"
+    """The request path: find the scope, check it, pick the backend; a valid scope costs one regex
+    match and one ``regsub`` per request, the diagnostics run only for a scope that fails."""
+    has, ok = "has_scope", "scope_ok"
     lines = [f"frontend {f.name}\n", _bind(f, plan.tls_crt)]
     lines.append("  # identity URLs are never taken from a request: only the Keystones site.yaml declares\n")
     lines += [f"  http-request del-header {h}\n" for h in UNTRUSTED_IDENTITY_HEADERS]
     trust = ""
     if f.trusted is not None:
         nets = " ".join(f.trusted) or "255.255.255.255/32"
+        lines.append(f"  # scope only from {nets}: other clients' requests stay in this region\n")
         lines.append(f"  acl scope_trusted src {nets}\n")
         trust = " scope_trusted"
-    lines.append("  # the scope: OpenStack-Scope, else X-Scope, else a token's !SCOPE! suffix (OpenStackoid)\n")
-    for token in TOKEN_HEADERS[:1]:
-        lines.append(f"  http-request set-var(txn.scope) req.fhdr({token}),"
-                     f"{_regsub('^.*?' + TOKEN_SCOPE_MARK, '')} if {{ req.fhdr({token}) -m sub {TOKEN_SCOPE_MARK} }}"
-                     f"{trust}\n")
+    lines.append(f"  # the scope: {SCOPE_HEADER}, else {LEGACY_SCOPE_HEADER}, else a token's {TOKEN_SCOPE_MARK} suffix "
+                 "(OpenStackoid)\n")
+    token = TOKEN_HEADERS[0]
+    lines.append(f"  http-request set-var(txn.scope) req.fhdr({token}),"
+                 f"{_regsub('^.*?' + TOKEN_SCOPE_MARK, '')} if {{ req.fhdr({token}) -m sub {TOKEN_SCOPE_MARK} }}"
+                 f"{trust}\n")
     for header in (LEGACY_SCOPE_HEADER, SCOPE_HEADER):
         lines.append(_reply(400, "Bad Request", f"{header} is given more than once",
                             f"{{ req.fhdr_cnt({header}) gt 1 }}{trust}"))
         lines.append(f"  http-request set-var(txn.scope) req.fhdr({header}) if {{ req.fhdr_cnt({header}) eq 1 }}"
                      f"{trust}\n")
-    for token in TOKEN_HEADERS:
-        lines.append(f"  http-request set-header {token} %[req.fhdr({token}),{_regsub(TOKEN_SCOPE_MARK + '.*$', '')}]"
-                     f" if {{ req.fhdr({token}) -m sub {TOKEN_SCOPE_MARK} }}\n")
+    for t in TOKEN_HEADERS:
+        lines.append(f"  http-request set-header {t} %[req.fhdr({t}),{_regsub(TOKEN_SCOPE_MARK + '.*$', '')}]"
+                     f" if {{ req.fhdr({t}) -m sub {TOKEN_SCOPE_MARK} }}\n")
     lines.append(f"  http-request del-header {LEGACY_SCOPE_HEADER}\n")
-    lines.append(f"  http-request del-header {SCOPE_HEADER}\n")
+    if trust:
+        lines.append(f"  http-request del-header {SCOPE_HEADER} if !scope_trusted\n")
+        lines.append(f"  http-request del-header {HOPS_HEADER} if !scope_trusted\n")
     lines.append("  # a loop between routers ends here\n")
     lines.append("  http-request set-var(txn.hops) int(0)\n")
-    if trust:
-        lines.append(f"  http-request del-header {HOPS_HEADER} if !scope_trusted\n")
     lines.append(_reply(400, "Bad Request", f"{HOPS_HEADER} must be one number",
                         f"{{ req.fhdr_cnt({HOPS_HEADER}) gt 1 }} || {{ req.fhdr_cnt({HOPS_HEADER}) eq 1 }} "
                         f"!{{ req.fhdr({HOPS_HEADER}) -m reg ^[0-9][0-9]?[0-9]?$ }}"))
@@ -185,36 +193,41 @@ def frontend(plan: RouterPlan, f: Frontend) -> str:
     lines.append(f"  acl {has} var(txn.scope) -m found\n")
     lines.append(_reply(400, "Bad Request", f"the scope is longer than {MAX_BYTES} bytes",
                         f"{has} {{ var(txn.scope),length -m int gt {MAX_BYTES} }}"))
+    lines.append(f"  acl {ok} var(txn.scope) -m reg -f {VALID_PAT}\n")
+    lines.append("  # why a scope is refused (only for one that is)\n")
     lines.append(f"  acl scope_json var(txn.scope) -m reg -f {JSON_PAT}\n")
     lines.append(f"  acl scope_compact var(txn.scope) -m reg -f {COMPACT_PAT}\n")
     lines.append(_reply(400, "Bad Request",
                         "malformed scope: give a JSON object of service type to region or cloud, "
                         "or type=name,type=name",
-                        f"{has} !scope_json !scope_compact"))
-    strip = _regsub('[[:blank:]{}\\"]', "", "g")
+                        f"{has} !{ok} !scope_json !scope_compact"))
+    strip = _regsub('[[:blank:]{}"]', "", "g")
     lines.append(f"  http-request set-var(txn.canon) var(txn.scope),{strip},"
-                 f"{_regsub(':', '=', 'g')} if {has}\n")
-    lines.append(f"  http-request set-var(txn.canon) str(),'concat(\",\",txn.canon,\",\")' if {has}\n")
-    lines.append(f"  http-request set-var(txn.bad) var(txn.canon),map_regm({ERRORS_MAP}) if {has}\n")
+                 f"{_regsub(':', '=', 'g')} if {has} !{ok}\n")
+    lines.append(f"  http-request set-var(txn.canon) str(),'concat(\",\",txn.canon,\",\")' if {has} !{ok}\n")
+    lines.append(f"  http-request set-var(txn.bad) var(txn.canon),map_regm({ERRORS_MAP}) if {has} !{ok}\n")
     lines.append(_reply(400, "Bad Request", "%[var(txn.bad)]", "{ var(txn.bad) -m found }"))
+    lines.append(_reply(400, "Bad Request", "invalid scope", f"{has} !{ok}"))
     multi = len(f.routes) > 1
     if multi:
         fetch = "base" if f.by_host else "path"
         lines.append(f"  # which API: a path no API owns goes to {f.default_backend}\n")
-        lines.append(f"  http-request set-var(txn.route) {fetch},map_beg({_routes_map(f)})\n")
+        lines.append(f"  http-request set-var(txn.route) {fetch},map_beg({_routes_map(f)}) if {has}\n")
+    named = "{ var(txn.name) -m len gt 0 }"
     for i, r in enumerate(f.routes):
         when = f" {{ var(txn.route) -m str r{i} }}" if multi else ""
         for t in reversed(r.types):
-            lines.append(f"  http-request set-var(txn.name) var(txn.canon),"
-                         f"{_regsub(f'^.*,{re.escape(t)}=([^,]*),.*$', chr(92) + '1')} if{when} "
-                         f"{{ var(txn.canon) -m sub ,{t}= }}\n")
+            first = "" if t == r.types[-1] else f" !{named}"
+            lines.append(f"  http-request set-var(txn.name) var(txn.scope),{_regsub(extract(t), chr(92) + '1')} "
+                         f"if{when} {has}{first}\n")
         lines.append(f"  http-request set-var(txn.backend) str({r.interface}/{r.type}/),'concat(,txn.name,)',"
-                     f"map_str({BACKENDS_MAP}) if{when} {{ var(txn.name) -m found }}\n")
+                     f"map_str({BACKENDS_MAP}) if{when} {named}\n")
         lines.append(_reply(400, "Bad Request",
                             f"%[var(txn.name)] has no {r.interface} {r.type} endpoint in the catalog",
-                            f"{when.strip()} {{ var(txn.name) -m found }} !{{ var(txn.backend) -m found }}".strip()))
+                            f"{when.strip()} {named} !{{ var(txn.backend) -m found }}".strip()))
     lines.append("  # the next hop routes by the same scope\n")
-    lines.append(f"  http-request set-header {SCOPE_HEADER} %[var(txn.scope)] if {has}\n")
+    lines.append(f"  http-request set-header {SCOPE_HEADER} %[var(txn.scope)] if {has} "
+                 f"!{{ req.fhdr_cnt({SCOPE_HEADER}) eq 1 }}\n")
     lines.append("  use_backend %[var(txn.backend)] if { var(txn.backend) -m found }\n")
     if multi:
         for i, r in enumerate(f.routes):
