@@ -86,6 +86,16 @@ defaults
 """
 
 
+def router_head(router_cfg: str) -> str:
+    """The rendered router's global and defaults sections: (b) and (c) run with the same settings."""
+    return router_cfg.split("\nfrontend ", 1)[0] + "\n"
+
+
+def without_log(cfg: str) -> str:
+    """Every setup runs without its syslog line (the host's /dev/log would be measured, not routing)."""
+    return cfg.replace("  log /dev/log local0 info\n", "")
+
+
 def backend_cfg(d: Path) -> Path:
     p = d / "backend.cfg"
     p.write_text(HEAD + f"frontend backend\n  bind {BACKEND}:{PORT}\n"
@@ -101,7 +111,7 @@ def _local_backend(router_cfg: str) -> str:
 
 def plain_cfg(d: Path, router_cfg: str) -> Path:
     p = d / "plain.cfg"
-    p.write_text(HEAD + f"frontend plain\n  bind {PLAIN}:{PORT}\n  default_backend R1_compute_public\n\n"
+    p.write_text(router_head(router_cfg) + f"frontend plain\n  bind {PLAIN}:{PORT}\n  default_backend R1_compute_public\n\n"
                  + _local_backend(router_cfg))
     return p
 
@@ -126,14 +136,20 @@ def lua_cfg(d: Path, site: Path, router_cfg: str) -> tuple[Path, dict[str, str]]
             host = e.url.split("://", 1)[1].split("/", 1)[0]
             backends.append(f"backend {name}\n  server s1 {host}\n")
     p = d / "lua.cfg"
-    p.write_text(HEAD.replace("global\n", f"global\n  lua-load {HERE / 'openstackoid_style.lua'}\n")
+    p.write_text(router_head(router_cfg).replace("global\n", f"global\n  lua-load {HERE / 'openstackoid_style.lua'}\n", 1)
                  + f"frontend lua\n  bind {LUA}:{PORT}\n  use_backend %[lua.interpret_scope]\n\n"
                  + "\n".join(sorted(set(backends))))
     return p, {"SCOPE_SERVICES": str(data)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (robust on a shared machine, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running(cfg: Path, listen: tuple[str, int], env: dict[str, str] | None = None) -> Iterator[None]:
+def running(cfg: Path, listen: tuple[str, int], env: dict[str, str] | None = None) -> Iterator[int]:
     check = subprocess.run(["haproxy", "-c", "-q", "-f", str(cfg)], capture_output=True, text=True,
                            env={**os.environ, **(env or {})})
     if check.returncode:
@@ -150,7 +166,7 @@ def running(cfg: Path, listen: tuple[str, int], env: dict[str, str] | None = Non
                 if time.monotonic() > deadline or p.poll() is not None:
                     sys.exit(f"haproxy ({cfg.name}) did not start")
                 time.sleep(0.05)
-        yield
+        yield p.pid
     finally:
         p.terminate()
         p.wait(5)
@@ -162,6 +178,8 @@ class Run:
     p50_ms: float
     p99_ms: float
     non2xx: int
+    requests: int = 0
+    cpu_us: float = 0.0  # the proxy's CPU time per request (0 for the backend alone)
 
 
 def _ms(text: str) -> float:
@@ -180,7 +198,8 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int, threa
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Run(rps, p50, p99, int(bad.group(1)) if bad else 0)
+    n = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Run(rps, p50, p99, int(bad.group(1)) if bad else 0, n)
 
 
 def machine() -> str:
@@ -205,7 +224,8 @@ def main() -> None:
         d = Path(tmp)
         site = write_site(d / "site")
         router = render_router(site, d / "out")
-        text = router.read_text()
+        text = without_log(router.read_text())
+        router.write_text(text)
         lua, lua_env = lua_cfg(d, site, text)
         host = {"Host": f"{REGIONS['R1']}:{PORT}"}
         setups = {
@@ -215,27 +235,35 @@ def main() -> None:
             "(d) backend directly": (f"http://{BACKEND}:{PORT}/v2.1/servers", host),
         }
         results: dict[str, list[Run]] = {k: [] for k in setups}
-        with running(backend_cfg(d), (BACKEND, PORT)), running(router, (REGIONS["R1"], PORT)), \
-                running(plain_cfg(d, text), (PLAIN, PORT)), running(lua, (LUA, PORT), lua_env):
+        with running(backend_cfg(d), (BACKEND, PORT)) as backend_pid, \
+                running(router, (REGIONS["R1"], PORT)) as a_pid, running(plain_cfg(d, text), (PLAIN, PORT)) as b_pid, \
+                running(lua, (LUA, PORT), lua_env) as c_pid:
+            pids = dict(zip(setups, (a_pid, b_pid, c_pid, backend_pid)))
             time.sleep(1)  # first health checks
             for name, (url, headers) in setups.items():  # warm-up, and every setup answers 200
                 if wrk(url, headers, 1, args.connections, args.threads).non2xx:
                     sys.exit(f"{name}: non-2xx answers; the setup is broken")
             for _ in range(args.rounds):
                 for name, (url, headers) in setups.items():
-                    results[name].append(wrk(url, headers, args.seconds, args.connections, args.threads))
+                    before = cpu_seconds(pids[name])
+                    run = wrk(url, headers, args.seconds, args.connections, args.threads)
+                    run.cpu_us = (cpu_seconds(pids[name]) - before) / max(run.requests, 1) * 1e6
+                    results[name].append(run)
     print(f"wrk -t{args.threads} -c{args.connections}, {args.rounds} interleaved rounds of {args.seconds} s; "
           "medians:")
-    print(f"{'setup':<30} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    print(f"{'setup':<30} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'CPU us/req':>11}")
     med: dict[str, Run] = {}
     for name, runs in results.items():
         med[name] = Run(statistics.median(r.rps for r in runs), statistics.median(r.p50_ms for r in runs),
-                        statistics.median(r.p99_ms for r in runs), sum(r.non2xx for r in runs))
+                        statistics.median(r.p99_ms for r in runs), sum(r.non2xx for r in runs),
+                        sum(r.requests for r in runs), statistics.median(r.cpu_us for r in runs))
         m = med[name]
-        print(f"{name:<30} {m.rps:>11.0f} {m.p50_ms:>8.3f} {m.p99_ms:>8.3f} {m.non2xx:>8}")
+        print(f"{name:<30} {m.rps:>11.0f} {m.p50_ms:>8.3f} {m.p99_ms:>8.3f} {m.non2xx:>8} {m.cpu_us:>11.1f}")
     a, b, c = (med[k] for k in list(setups)[:3])
     print(f"(a)/(b) requests/s {a.rps / b.rps:.2f} (target >= 0.90); p99 (a)-(b) {a.p99_ms - b.p99_ms:+.3f} ms "
           f"(target <= +1 ms); (a)/(c) requests/s {a.rps / c.rps:.2f} (target > 1)")
+    print(f"CPU per request of the proxy: (a) {a.cpu_us:.1f} us, (b) {b.cpu_us:.1f} us, (c) {c.cpu_us:.1f} us: "
+          f"scope routing adds {a.cpu_us - b.cpu_us:.1f} us, the Lua interpreter {c.cpu_us - b.cpu_us:.1f} us")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_https_endpoints_remote_backends_use_tls(cli, tmp_path: Path) -> None:
     assert "  bind :443 ssl crt /etc/haproxy/certs/sjc.pem\n" in cfg
     assert ("  server dfw nova.api.dfw.example.com:443 ssl verify required ca-file @system-ca "
             "sni str(nova.api.dfw.example.com) check-sni nova.api.dfw.example.com resolvers sys "
-            "init-addr libc,none check inter 5s fall 3 rise 2\n") in cfg
+            "init-addr none check inter 5s fall 3 rise 2\n") in cfg
     routes = (out / "sjc/haproxy/routes-fe_443.map").read_text().splitlines()
     assert "nova.api.sjc.example.com/ r1" in routes and "nova.api.sjc.example.com:443/ r1" in routes
 

@@ -244,7 +244,7 @@ def _server_addr(b: Backend, i: int) -> str:
         sni = b.host_header.rsplit(":", 1)[0] if b.host_header else s.host
         opts += f" ssl verify required ca-file @system-ca sni str({sni}) check-sni {sni}"
     if not s.is_ip:
-        opts += " resolvers sys init-addr libc,none"
+        opts += " resolvers sys init-addr none"  # resolved at run time, never by haproxy -c
     return f"{host}:{s.port}{opts}"
 
 
