@@ -29,13 +29,6 @@ def clouds(site: Site) -> tuple[Cloud, ...]:
     return (Cloud(None, tuple(site.regions), site.identity_region()),)
 
 
-def cloud_of(all_clouds: tuple[Cloud, ...], region: str) -> Cloud:
-    for c in all_clouds:
-        if region in c.regions:
-            return c
-    return all_clouds[0]
-
-
 def named(all_clouds: tuple[Cloud, ...]) -> dict[str, Cloud]:
     """The clouds a scope value can name."""
     return {c.name: c for c in all_clouds if c.name is not None}

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from regionctl.openstack.router import HEALTH_DEFAULT, HEALTH_PATH
 from regionctl.openstack.services import IDENTITY_SERVICE, INTERFACES, SERVICES, service_for_type
-from regionctl.scope.clouds import Cloud, cloud_of, clouds, named
+from regionctl.scope import clouds
+from regionctl.scope.clouds import Cloud, named
 from regionctl.site.endpoints import own_endpoints
 from regionctl.site.model import Site
 
@@ -114,7 +115,7 @@ class RouterPlan:
 def catalog(site: Site) -> list[CatalogEntry]:
     """Every region's endpoints, identity repeated in each region of its cloud (owned by the Keystone's)."""
     own, _ = own_endpoints(site)
-    all_clouds = clouds(site)
+    all_clouds = clouds.clouds(site)
     out = [CatalogEntry(e.region, e.type, e.interface, e.url, e.region) for e in own]
     for cloud in all_clouds:
         keystone = [e for e in out if e.region == cloud.identity_region and _is_identity(e.type)]
@@ -174,7 +175,7 @@ def plan_router(site: Site, region: str) -> RouterPlan:
     else:
         servers_hosts = list(spec.servers)
     entries = catalog(site)
-    all_clouds = clouds(site)
+    all_clouds = clouds.clouds(site)
     by_key = {(e.region, e.type, e.interface): e for e in entries}
     own = [e for e in entries if e.region == region and e.owner == region]
 
@@ -217,7 +218,11 @@ def plan_router(site: Site, region: str) -> RouterPlan:
                                   tuple(str(n) for n in trusted) if trusted is not None else None, by_host))
 
     # Names a scope may give, and the region each resolves to per service type.
-    names = list(site.regions) + list(named(all_clouds))
+    names = list(site.regions) + [c for c in named(all_clouds) if c not in site.regions]
+    for c in named(all_clouds):
+        if c in site.regions:
+            problems.append((("regions", c), f"'{c}' names both a region and a cloud: a scope could mean either; "
+                                             "rename one"))
     types = tuple(sorted({e.type for e in entries}))
     backends: dict[str, Backend] = {}
     choices: dict[str, str] = {}
