@@ -38,7 +38,7 @@ from pathlib import Path
 from regionctl.render import haproxy as haproxy_format
 from regionctl.scope.routing import catalog
 from regionctl.site.load import load
-from regionctl.validation import validate
+from regionctl.check.validate import validate
 
 REGIONS = {"R1": "127.0.0.2", "R2": "127.0.0.3", "R3": "127.0.0.4"}
 BACKEND = "127.0.1.2"

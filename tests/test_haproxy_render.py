@@ -75,9 +75,21 @@ def test_two_regions_backends_and_choices(cli, tmp_path: Path) -> None:
     # RegionTwo's router has no identity frontend: its identity endpoints are RegionOne's
     two = (out / "RegionTwo/haproxy/haproxy.cfg").read_text()
     assert "frontend fe_identity" not in two and "backend RegionOne_identity_public" not in two
-    assert "frontend fe_8776\n  bind 192.168.40.23:8776\n" in two  # volumev2 and volumev3 on one port
-    assert (out / "RegionTwo/haproxy/routes-fe_8776.map").read_text() == "/v2/ r0\n/v3/ r1\n"
     assert "lua" not in cfg.lower()
+
+
+def test_two_apis_on_one_port_told_apart_by_path(cli, tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", SITE.replace("      public: http://192.0.2.1\n",
+                                                     "      public: http://192.0.2.1\n" + ROUTER).replace(
+        "      glance:\n  Two:", "      glance:\n      cinder:\n        catalog: [volumev2, volumev3]\n  Two:"))
+    out = tmp_path / "out"
+    r = cli("render", "-s", str(site), "--format", "haproxy", "-r", "One", "-o", str(out))
+    assert r.code == 0, r.err
+    cfg = (out / "One/haproxy/haproxy.cfg").read_text()
+    assert "frontend fe_8776\n  bind 192.0.2.1:8776\n" in cfg
+    assert (out / "One/haproxy/routes-fe_8776.map").read_text() == "/v2/ r0\n/v3/ r1\n"
+    assert "  use_backend One_volumev2_public if { var(txn.route) -m str r0 }\n" in cfg
+    assert "  default_backend One_volumev2_public\n" in cfg  # a path neither owns ("/"): local
 
 
 def test_https_endpoints_remote_backends_use_tls(cli, tmp_path: Path) -> None:
@@ -105,7 +117,7 @@ def test_region_without_router_is_refused_and_nothing_written(cli, tmp_path: Pat
                                                      "      public: http://192.0.2.1\n" + ROUTER))
     r = cli("render", "-s", str(site), "--format", "haproxy", "-o", str(tmp_path / "out"))
     assert r.code == 1
-    assert r.err.strip().endswith(f"{site}/site.yaml:11: error: region 'Two' has no router: add "
+    assert r.err.strip().endswith(f"{site}/site.yaml:14: error: region 'Two' has no router: add "
                                   "regions.Two.router.servers (its API servers) to render the haproxy format")
     assert not (tmp_path / "out").exists()
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from regionctl.scope.grammar import MAX_BYTES, NAME_MAX, Scope, ScopeError, from_mapping, parse
 from regionctl.scope.patterns import COMPACT_FORM, JSON_FORM, extract, first_error
-from regionctl.site.checks import REGION_NAME
+from regionctl.check.site import REGION_NAME
 
 TYPES = {"compute", "image", "network", "placement", "identity", "volumev3", "block-storage"}
 NAMES = {"RegionOne", "RegionTwo", "sjc-1.example", "dfw_2", "CloudTwo"}

@@ -11,6 +11,7 @@ import re
 from typing import Callable, Iterable
 
 from regionctl.check.deployers import check_helm_placement
+from regionctl.check.router import check_routers
 from regionctl.openstack.charts import chart_keys
 from regionctl.openstack.options import release_key
 from regionctl.openstack.services import IDENTITY_SERVICE, INFRA_PORTS, SERVICES, conf_keys
@@ -21,7 +22,6 @@ from regionctl.resolve.endpoints import own_endpoints, site_endpoints
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, sort_problems, warning
 from regionctl.site.provenance import Branch, Tree, Value, branch, multistring, origin_of, walk
-from regionctl.site.routerchecks import check_routers
 from regionctl.site.secrets import mask_text, secret_path, url_has_password
 
 #: Keystone takes 1..255 characters; the name also becomes a directory and a URL path segment.

@@ -22,8 +22,8 @@ from regionctl.openstack.router import (
     TOKEN_SCOPE_MARK,
     UNTRUSTED_IDENTITY_HEADERS,
 )
-from regionctl.render.plain import RenderedFile
-from regionctl.render.values import RegionValues
+from regionctl.render.files import RenderedFile
+from regionctl.resolve.values import RegionValues
 from regionctl.scope.grammar import MAX_BYTES
 from regionctl.scope.patterns import COMPACT_FORM, JSON_FORM, error_rules, extract, valid_forms
 from regionctl.scope.routing import Backend, Frontend, RouterPlan, plan_router

@@ -26,7 +26,7 @@ from regionctl.openstack.router import HEALTH_DEFAULT, HEALTH_PATH
 from regionctl.openstack.services import IDENTITY_SERVICE, INTERFACES, SERVICES, service_for_type
 from regionctl.scope import clouds
 from regionctl.scope.clouds import Cloud, named
-from regionctl.site.endpoints import own_endpoints
+from regionctl.resolve.endpoints import own_endpoints
 from regionctl.site.model import Site
 
 
