@@ -69,7 +69,7 @@ extra = st.sampled_from([
 ])
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+@settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                     HealthCheck.function_scoped_fixture])
 @given(scope=scope_text, copies=st.integers(min_value=0, max_value=3), more=extra,
        inject=st.sampled_from(["", "\r\nX-Identity-Url: http://127.0.0.99:5000", "\n", "\r", "\x00", "\x7f"]),
@@ -82,12 +82,14 @@ def test_hostile_headers(topo: Topology, scope: str, copies: int, more: bytes, i
     status, body = raw_request(REGIONS[entry], PORTS["compute"], head)
     assert status in (200, 400, 508), (status, body[:200])
     if body == HAPROXY_PARSE_ERROR:
-        # Not HTTP at all (a CR, NUL or DEL in a header): HAProxy 2.6 refuses it while parsing,
+        # Not HTTP at all (a CR, NUL or DEL in a header, two Host headers, headers larger than
+        # HAProxy's buffer): HAProxy 2.6 refuses it while parsing,
         # before any rule, with its built-in page (custom pages apply there only from 3.2:
         # haproxy/haproxy#3032). Still a 400 with a reason, and nothing was forwarded.
         ctl = {*range(0x20), 0x7f} - {0x09}
         sent = value.replace(b"\r\nX-Identity-Url", b"X-Identity-Url") if copies else b""
-        assert status == 400 and (any(b in ctl for b in sent) or b"Host:" in more), head[:300]
+        too_large = len(head) > 16384 - 1024  # tune.bufsize - tune.maxrewrite
+        assert status == 400 and (any(b in ctl for b in sent) or b"Host:" in more or too_large), head[:300]
         return
     try:
         answer = json.loads(body)
