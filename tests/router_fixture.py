@@ -93,7 +93,7 @@ class Topology:
                 raw_headers: list[tuple[str, str]] | None = None, method: str = "GET") -> tuple[int, dict[str, object]]:
         conn = http.client.HTTPConnection(REGIONS[region], port, timeout=10)
         try:
-            conn.putrequest(method, path)
+            conn.putrequest(method, path, skip_host="Host" in (headers or {}))
             for k, v in (headers or {}).items():
                 conn.putheader(k, v)
             for k, v in raw_headers or []:
@@ -146,9 +146,9 @@ def start_router(topo: Topology, cfg_dir: Path, wait_for: tuple[str, int]) -> No
     raise AssertionError(f"haproxy did not listen on {wait_for}")
 
 
-def render(tmp: Path, site: str) -> Path:
+def render(tmp: Path, site: str, regions: tuple[str, ...] = tuple(REGIONS)) -> Path:
     """The site's routers, rendered by the real CLI."""
-    root = make_site(tmp / "site", site, {f"regions/{r}/secrets.yaml": SECRETS for r in REGIONS})
+    root = make_site(tmp / "site", site, {f"regions/{r}/secrets.yaml": SECRETS for r in regions})
     for gone in ("One", "Two"):
         shutil.rmtree(root / "regions" / gone, ignore_errors=True)
     out = tmp / "out"

@@ -212,7 +212,7 @@ def frontend(plan: RouterPlan, f: Frontend) -> str:
     if multi:
         fetch = "base" if f.by_host else "path"
         lines.append(f"  # which API: a path no API owns goes to {f.default_backend}\n")
-        lines.append(f"  http-request set-var(txn.route) {fetch},map_beg({_routes_map(f)}) if {has}\n")
+        lines.append(f"  http-request set-var(txn.route) {fetch},map_beg({_routes_map(f)})\n")
     named = "{ var(txn.name) -m len gt 0 }"
     for i, r in enumerate(f.routes):
         when = f" {{ var(txn.route) -m str r{i} }}" if multi else ""
