@@ -151,3 +151,21 @@ def test_bad_router_settings_have_their_line(cli, tmp_path: Path) -> None:
         f"{f}:8: error: router listen 'vip.example' is not an IP address: give the address to bind",
         f"{f}:10: error: '10.0.0.0/33' is not a network: write it as CIDR, e.g. 10.0.0.0/8",
     ]
+
+
+def test_two_catalog_types_at_one_url_are_one_api(cli, tmp_path: Path) -> None:
+    """cinder's volumev3 and block-storage at the same URL: a scope may use either name."""
+    site = make_site(tmp_path / "site", SITE.replace("      public: http://192.0.2.1\n",
+                                                     "      public: http://192.0.2.1\n" + ROUTER).replace(
+        "      glance:\n  Two:", "      glance:\n      cinder:\n        catalog: [volumev3, block-storage]\n  Two:"))
+    out = tmp_path / "out"
+    r = cli("render", "-s", str(site), "--format", "haproxy", "-r", "One", "-o", str(out))
+    assert r.code == 0, r.err
+    cfg = (out / "One/haproxy/haproxy.cfg").read_text()
+    choices = (out / "One/haproxy/backends.map").read_text().splitlines()
+    assert {"public/volumev3/One One_volumev3_public", "public/block-storage/One One_volumev3_public"} <= set(choices)
+    assert "frontend fe_volumev3_public\n" in cfg
+    fe = cfg.split("frontend fe_volumev3_public\n", 1)[1].split("\n\n", 1)[0]
+    rules = [line for line in fe.splitlines() if "set-var(txn.name)" in line]
+    assert [("volumev3" in rule, "block" in rule, rule.endswith("!{ var(txn.name) -m len gt 0 }")) for rule in rules] \
+        == [(True, False, False), (False, True, True)]

@@ -216,8 +216,8 @@ def frontend(plan: RouterPlan, f: Frontend) -> str:
     named = "{ var(txn.name) -m len gt 0 }"
     for i, r in enumerate(f.routes):
         when = f" {{ var(txn.route) -m str r{i} }}" if multi else ""
-        for t in reversed(r.types):
-            first = "" if t == r.types[-1] else f" !{named}"
+        for t in r.types:  # aliases at one URL (volumev3, block-storage): the first one given wins
+            first = "" if t == r.types[0] else f" !{named}"
             lines.append(f"  http-request set-var(txn.name) var(txn.scope),{_regsub(extract(t), chr(92) + '1')} "
                          f"if{when} {has}{first}\n")
         lines.append(f"  http-request set-var(txn.backend) str({r.interface}/{r.type}/),'concat(,txn.name,)',"
