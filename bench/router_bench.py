@@ -8,7 +8,8 @@ not the backend, is what is measured) reached four ways, side by side in one run
   (b) the same HAProxy with a plain ``default_backend`` and no scope logic;
   (c) an interpreter in the style of OpenStackoid's proof of concept: ``use_backend
       %[lua.interpret_scope]`` (bench/openstackoid_style.lua) with the same scope in X-Scope;
-  (d) the backend directly.
+  (d) the backend directly;
+  and (a') the rendered router with no scope header, for what every other request pays.
 
 Rounds are interleaved (a b c d, a b c d, ...) and the median of each setup is printed, with
 requests/s and wrk's p50/p99 latency, and the ratios the scope-routing issue sets as targets.
@@ -233,12 +234,13 @@ def main() -> None:
             "(b) plain use_backend": (f"http://{PLAIN}:{PORT}/v2.1/servers", host),
             "(c) Lua interpreter": (f"http://{LUA}:{PORT}/v2.1/servers", {**host, "X-Scope": SCOPE}),
             "(d) backend directly": (f"http://{BACKEND}:{PORT}/v2.1/servers", host),
+            "(a') rendered router, no scope": (f"http://{REGIONS['R1']}:{PORT}/v2.1/servers", host),
         }
         results: dict[str, list[Run]] = {k: [] for k in setups}
         with running(backend_cfg(d), (BACKEND, PORT)) as backend_pid, \
                 running(router, (REGIONS["R1"], PORT)) as a_pid, running(plain_cfg(d, text), (PLAIN, PORT)) as b_pid, \
                 running(lua, (LUA, PORT), lua_env) as c_pid:
-            pids = dict(zip(setups, (a_pid, b_pid, c_pid, backend_pid)))
+            pids = dict(zip(setups, (a_pid, b_pid, c_pid, backend_pid, a_pid)))
             time.sleep(1)  # first health checks
             for name, (url, headers) in setups.items():  # warm-up, and every setup answers 200
                 if wrk(url, headers, 1, args.connections, args.threads).non2xx:
@@ -259,11 +261,12 @@ def main() -> None:
                         sum(r.requests for r in runs), statistics.median(r.cpu_us for r in runs))
         m = med[name]
         print(f"{name:<30} {m.rps:>11.0f} {m.p50_ms:>8.3f} {m.p99_ms:>8.3f} {m.non2xx:>8} {m.cpu_us:>11.1f}")
-    a, b, c = (med[k] for k in list(setups)[:3])
+    a, b, c, _, a0 = (med[k] for k in setups)
     print(f"(a)/(b) requests/s {a.rps / b.rps:.2f} (target >= 0.90); p99 (a)-(b) {a.p99_ms - b.p99_ms:+.3f} ms "
           f"(target <= +1 ms); (a)/(c) requests/s {a.rps / c.rps:.2f} (target > 1)")
     print(f"CPU per request of the proxy: (a) {a.cpu_us:.1f} us, (b) {b.cpu_us:.1f} us, (c) {c.cpu_us:.1f} us: "
-          f"scope routing adds {a.cpu_us - b.cpu_us:.1f} us, the Lua interpreter {c.cpu_us - b.cpu_us:.1f} us")
+          f"scope routing adds {a.cpu_us - b.cpu_us:.1f} us ({a0.cpu_us - b.cpu_us:.1f} us for a request without a "
+          f"scope), the Lua interpreter {c.cpu_us - b.cpu_us:.1f} us")
 
 
 if __name__ == "__main__":
