@@ -9,11 +9,15 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from regionctl.openstack.services import SERVICES
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error
 
 #: A DNS host name (RFC 1123 labels) or an IP address.
 HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+CATALOG_TYPES = {ct.type for svc in SERVICES.values() for ct in svc.all_types()}
 
 
 def _is_ip(text: str) -> bool:
@@ -41,6 +45,13 @@ def check_routers(loaded: LoadedSite) -> list[Problem]:
                 out.append(error(f, loaded.line(*loc, "servers", i),
                                  f"router server '{host}' is not an IP address or host name: "
                                  "give the API server's address without port or scheme"))
+        for type_, port in router.ports.items():
+            if type_ not in CATALOG_TYPES:
+                out.append(error(f, loaded.line(*loc, "ports", type_),
+                                 f"router ports: '{type_}' is not a catalog type: use one of {', '.join(sorted(CATALOG_TYPES))}"))
+            elif not 0 < port < 65536:
+                out.append(error(f, loaded.line(*loc, "ports", type_),
+                                 f"router port {port} for {type_} is not a TCP port: give 1..65535"))
         if router.listen is not None and not _is_ip(router.listen):
             out.append(error(f, loaded.line(*loc, "listen"),
                              f"router listen '{router.listen}' is not an IP address: give the address to bind"))

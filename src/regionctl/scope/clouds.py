@@ -1,11 +1,10 @@
-"""Clouds: groups of regions sharing one Keystone. The seam for several Keystones (issue 13).
+"""Clouds: groups of regions sharing one Keystone (site.yaml ``clouds:``, seed 004).
 
 A scope value names a region or a cloud. Naming a cloud picks that cloud's Keystone for
-``identity`` and, for any other service type, the cloud's first region that runs it. Today a
-site has one Keystone, so :func:`clouds` returns one unnamed cloud holding every region: no
-scope value can name it, and every region's identity is the one Keystone. When the site model
-learns ``clouds:``, only :func:`clouds` changes; the routing (:mod:`regionctl.scope.routing`)
-already resolves names through it.
+``identity`` and, for any other service type, the cloud's first region that runs it. A site
+without ``clouds:`` is one unnamed cloud holding every region: no scope value can name it, and
+every region's identity is the one Keystone. The routing (:mod:`regionctl.scope.routing`)
+resolves names only through :func:`clouds`.
 """
 
 from __future__ import annotations
@@ -25,8 +24,15 @@ class Cloud:
 
 
 def clouds(site: Site) -> tuple[Cloud, ...]:
-    """Every cloud of the site. One Keystone today: one unnamed cloud of every region."""
-    return (Cloud(None, tuple(site.regions), site.identity_region()),)
+    """Every cloud of the site, with its regions and the region hosting its Keystone."""
+    if not site.clouds:
+        return (Cloud(None, tuple(site.regions), site.identity_region()),)
+    out = []
+    for name in site.cloud_names():
+        regions = tuple(site.regions_of(name))
+        if regions:
+            out.append(Cloud(name, regions, site.identity_region(regions[0])))
+    return tuple(out) or (Cloud(None, tuple(site.regions), site.identity_region()),)
 
 
 def named(all_clouds: tuple[Cloud, ...]) -> dict[str, Cloud]:

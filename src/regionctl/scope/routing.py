@@ -174,6 +174,7 @@ def plan_router(site: Site, region: str) -> RouterPlan:
         servers_hosts: list[str] = []
     else:
         servers_hosts = list(spec.servers)
+    ports = dict(spec.ports) if spec else {}
     entries = catalog(site)
     all_clouds = clouds.clouds(site)
     by_key = {(e.region, e.type, e.interface): e for e in entries}
@@ -234,7 +235,8 @@ def plan_router(site: Site, region: str) -> RouterPlan:
             e = by_key[target]
             bname = backend_name(e.region, e.type, iface)
             if bname not in backends:
-                backends[bname] = _backend(bname, e, region, servers_hosts, local_prefix.get((rtypes[0], iface), prefix))
+                backends[bname] = _backend(bname, e, region, servers_hosts, local_prefix.get((rtypes[0], iface), prefix),
+                                           ports)
             for t in rtypes:
                 choices[f"{iface}/{t}/{name}"] = bname
     # Local default backends exist even when no name resolves to them.
@@ -242,7 +244,7 @@ def plan_router(site: Site, region: str) -> RouterPlan:
         for r in f.routes:
             if r.local_backend not in backends:
                 e = by_key[(region, r.type, r.interface)]
-                backends[r.local_backend] = _backend(r.local_backend, e, region, servers_hosts, r.path)
+                backends[r.local_backend] = _backend(r.local_backend, e, region, servers_hosts, r.path, ports)
     return RouterPlan(region, tuple(frontends), _tracked(list(backends.values())), choices, types,
                       tuple(names), spec.max_hops if spec else 2, spec.tls_crt if spec else None, problems)
 
@@ -263,10 +265,11 @@ def _resolve(name: str, types: tuple[str, ...], iface: str, site: Site, all_clou
     return None
 
 
-def _backend(name: str, e: CatalogEntry, here: str, servers: list[str], here_prefix: str) -> Backend:
+def _backend(name: str, e: CatalogEntry, here: str, servers: list[str], here_prefix: str,
+             ports: dict[str, int]) -> Backend:
     health = HEALTH_PATH.get(e.type, HEALTH_DEFAULT)
     if e.owner == here:
-        port = _service_port(e.type) or _url_parts(e.url)[2]
+        port = ports.get(e.type) or _service_port(e.type) or _url_parts(e.url)[2]
         return Backend(name, e.region, e.type, e.interface, True, tuple(Server(h, port) for h in servers), health)
     scheme, host, port, prefix, netloc = _url_parts(e.url)
     rewrite = prefix != here_prefix

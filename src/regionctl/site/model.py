@@ -90,6 +90,10 @@ class Router(_Strict):
         default_factory=dict,
         description="Per interface, the networks (CIDR) whose scope headers are honoured; others' are dropped "
         "and their requests stay local. An interface not listed honours every client.")
+    ports: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per catalog type, the port the API servers listen on where it is not the service's "
+        "usual one (identity 5000, compute 8774, ...).")
     max_hops: int = Field(2, ge=1, le=16, description="Router-to-router hops a request may take before 508.")
 
 
