@@ -3,12 +3,9 @@ the clouds seam, for several."""
 
 from __future__ import annotations
 
-import pytest
-
 from regionctl.scope import clouds as clouds_mod
 from regionctl.scope import routing
-from regionctl.scope.clouds import Cloud
-from regionctl.site.model import Site
+from regionctl.site.model import Cloud, Site
 
 
 def site(keystones: tuple[str, ...] = ("R1",)) -> Site:
@@ -43,11 +40,15 @@ def test_region_without_keystone_has_no_identity_frontend() -> None:
     assert [f.name for f in plan.frontends] == ["fe_compute_public", "fe_image_public"]
 
 
-def test_clouds_seam_cloud_names_pick_their_keystone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What issue 13 (several Keystones) plugs in: clouds() naming CloudOne (R1, R2) and CloudTwo (R3)."""
-    two = (Cloud("CloudOne", ("R1", "R2"), "R1"), Cloud("CloudTwo", ("R3",), "R3"))
-    monkeypatch.setattr(clouds_mod, "clouds", lambda s: two)
-    plan = routing.plan_router(site(("R1", "R3")), "R1")
+def test_cloud_names_pick_their_keystone() -> None:
+    """site.yaml clouds: CloudOne (R1 with its Keystone, R2) and CloudTwo (R3 with its own)."""
+    two = site(("R1", "R3")).model_copy(update={"clouds": {"CloudOne": Cloud(), "CloudTwo": Cloud()}})
+    regions = {r: spec.model_copy(update={"cloud": "CloudTwo" if r == "R3" else "CloudOne"})
+               for r, spec in two.regions.items()}
+    two = two.model_copy(update={"regions": regions})
+    assert [(c.name, c.regions, c.identity_region) for c in clouds_mod.clouds(two)] == [
+        ("CloudOne", ("R1", "R2"), "R1"), ("CloudTwo", ("R3",), "R3")]
+    plan = routing.plan_router(two, "R1")
     assert plan.names == ("R1", "R2", "R3", "CloudOne", "CloudTwo")
     choices = plan.choices
     assert choices["public/identity/CloudTwo"] == "R3_identity_public"  # CloudTwo's Keystone, remote
@@ -58,3 +59,10 @@ def test_clouds_seam_cloud_names_pick_their_keystone(monkeypatch: pytest.MonkeyP
     assert not backends["R3_identity_public"].local
     assert backends["R3_identity_public"].host_header == "127.0.0.4:5000"
     assert backends["R2_identity_public"].local
+
+
+def test_a_cloud_named_like_a_region_is_refused() -> None:
+    s = site().model_copy(update={"clouds": {"R2": Cloud()}})
+    s = s.model_copy(update={"regions": {r: spec.model_copy(update={"cloud": "R2"}) for r, spec in s.regions.items()}})
+    assert routing.plan_router(s, "R1").problems == [
+        (("regions", "R2"), "'R2' names both a region and a cloud: a scope could mean either; rename one")]
