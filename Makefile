@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars helm-env bench report-screenshot clean
+.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars helm-env bench bench-router report-screenshot clean
 
 include tools/services.mk
 
@@ -21,8 +21,10 @@ venv: $(VENV)/.installed
 # (iproute2) for the loopback-only network namespace, setpriv (util-linux) to test an unreadable
 # file as a non-root user, GNU patch for `regionctl patches check` and the hot-fix start-up
 # script, headless chromium to load the HTML report in a real browser, haproxy and wrk for the
-# scope routers and their benchmark. Installed where missing (as root).
-SYSDEPS := iproute2:ip util-linux:unshare util-linux:setpriv patch:patch chromium:chromium haproxy:haproxy wrk:wrk
+# scope routers and their benchmark, openssl for the routers' test certificate. Installed where
+# missing (as root).
+SYSDEPS := iproute2:ip util-linux:unshare util-linux:setpriv patch:patch chromium:chromium haproxy:haproxy wrk:wrk \
+	openssl:openssl
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
@@ -61,7 +63,7 @@ kolla-vars: services-env
 test-quick: venv
 	$(PY) -m pytest -q -ra
 
-bench: venv
+bench: venv bench-router
 	$(PY) bench/render_bench.py
 	$(PY) bench/report_bench.py
 	$(PY) bench/diff_bench.py
@@ -73,6 +75,10 @@ bench: venv
 report-screenshot: venv
 	$(VENV)/bin/regionctl report -s examples/genestack-sjc-dfw -o $(OUT)/report/genestack-sjc-dfw.html
 	bash tools/report-screenshot.sh $(OUT)/report/genestack-sjc-dfw.html docs/report.png 1280,1000
+
+# The scope router against plain HAProxy, an OpenStackoid-style Lua interpreter and the backend (wrk).
+bench-router: sysdeps venv
+	bash tools/loopback-only.sh $(PY) bench/router_bench.py
 
 clean:
 	rm -rf $(VENV) $(OUT)

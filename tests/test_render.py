@@ -146,7 +146,7 @@ def test_explain_derived_option(cli) -> None:
     r = cli("explain", "-s", str(site), "-r", "RegionTwo", "nova-compute.conf:cinder.os_region_name")
     assert r.out.splitlines() == [
         "RegionTwo: nova-compute.conf [cinder] os_region_name = RegionTwo",
-        f"  {site}/site.yaml:27  derived RegionTwo   <- final"]
+        f"  {site}/site.yaml:29  derived RegionTwo   <- final"]
 
 
 def test_missing_secret_refuses_region(cli, tmp_path: Path) -> None:

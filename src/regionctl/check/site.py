@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 
 from regionctl.check.deployers import check_genestack_dirs, check_helm_placement, check_kolla
 from regionctl.openstack.deployers import KOLLA_KEY
+from regionctl.check.router import check_routers
 from regionctl.openstack.charts import chart_keys
 from regionctl.openstack.options import release_key
 from regionctl.openstack.services import IDENTITY_SERVICE, INFRA_PORTS, SERVICES, conf_keys
@@ -415,6 +416,7 @@ SITE_CHECKS: list[Callable[[LoadedSite], list[Problem]]] = [
     check_service_files,
     check_shared_service_users,
     check_catalog_release,
+    check_routers,
 ]
 
 #: what only rendering needs (validate and render run them; the catalog commands do not)

@@ -21,7 +21,8 @@ from regionctl.site.problems import Problem, sort_problems
 @click.option("-r", "--region", "regions", multiple=True, help="Region to render (repeatable; default: all).")
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--format", "fmt", type=click.Choice(list(formats.FORMATS)), default="plain", show_default=True,
-              help="plain: /etc tree; kolla: globals.yml, config/, passwords.yml; helm: openstack-helm values.")
+              help="plain: /etc tree; kolla: globals.yml, config/, passwords.yml; helm: openstack-helm values; "
+              "haproxy: each region's scope router.")
 @click.option("--force", is_flag=True, help="Write regions that have errors too.")
 def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool) -> None:
     """Write each region's files under OUT/<region>/ (plain: OUT/<region>/etc/)."""
@@ -45,11 +46,11 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
         which = ("the site has" if not bad else f"region '{bad[0]}' has" if len(bad) == 1
                  else f"regions {', '.join(bad)} have")
         raise UserError(f"{which} {len(report.errors)} error(s) (above): fix them, or write anyway with --force")
-    written = 0
-    for r in chosen:
-        for f in render_region(loaded, report.regions[r]):
-            write_atomic(Path(out) / f.rel, f.content, f.mode)
-            written += 1
+    # Every region rendered before anything is written: a refusal leaves OUT as it was.
+    files = [f for r in chosen for f in render_region(loaded, report.regions[r])]
+    for f in files:
+        write_atomic(Path(out) / f.rel, f.content, f.mode)
+    written = len(files)
     click.echo(f"wrote {written} file(s) for {len(chosen)} region(s) under {out}", err=True)
 
 

@@ -21,6 +21,7 @@ FORMATS: dict[str, str] = {
     "plain": "regionctl.render.plain",
     "kolla": "regionctl.render.kolla",
     "helm": "regionctl.render.helm",
+    "haproxy": "regionctl.render.haproxy",
 }
 
 #: format name -> "module:function" of the checks that format adds to validate's (a deployer's

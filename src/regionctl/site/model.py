@@ -75,6 +75,28 @@ class Cloud(_Strict):
 DEFAULT_CLOUD = "default"
 
 
+class Router(_Strict):
+    """The region's scope router (``render --format haproxy``), which listens where the region's
+    endpoints point (the catalog's URLs are the router's); other regions reach it there too."""
+
+    servers: list[str] = Field(
+        description="The region's API servers (IP or host name) behind the router; each service on its own port.")
+    listen: str | None = Field(
+        None, description="IP address the router binds; default: each endpoint URL's host when it is an IP, "
+        "else all addresses.")
+    tls_crt: str | None = Field(
+        None, description="PEM file (certificate and key) for endpoints the site gives as https.")
+    scope_from: dict[Interface, list[str]] = Field(
+        default_factory=dict,
+        description="Per interface, the networks (CIDR) whose scope headers are honoured; others' are dropped "
+        "and their requests stay local. An interface not listed honours every client.")
+    ports: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per catalog type, the port the API servers listen on where it is not the service's "
+        "usual one (identity 5000, compute 8774, ...).")
+    max_hops: int = Field(2, ge=1, le=16, description="Router-to-router hops a request may take before 508.")
+
+
 class Region(_Strict):
     description: str | None = Field(None, description="Shown in Keystone's region list.")
     cloud: str | None = Field(None, description="The cloud (site.yaml clouds:) whose Keystone this region uses.")
@@ -92,6 +114,7 @@ class Region(_Strict):
         "{cinder: RegionOne}: its services' region options then name that region.",
     )
     nodes: list[Node] = Field(default_factory=list, description="Nodes and their roles (helm node placement).")
+    router: Router | None = Field(None, description="The scope router in front of the region's APIs (haproxy format).")
 
     def runs(self, service: str) -> bool:
         return service in self.services

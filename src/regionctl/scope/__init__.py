@@ -1,0 +1,1 @@
+"""Cross-region scope (seed 004): the grammar, the routing data, the routers' patterns."""
