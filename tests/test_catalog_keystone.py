@@ -343,7 +343,7 @@ def test_import_then_plan_shows_no_changes(ks: DevKeystone, rc: Callable[..., Re
     assert r.code == 0, r.err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "regions/RegionOne/secrets.yaml", "regions/RegionTwo/secrets.yaml", "site.yaml"]
-    assert r.err.splitlines()[-1] == ("imported 2 region(s), 36 endpoint(s) from 1 cloud(s); next: fill in the "
+    assert r.err.splitlines()[-1] == ("imported 2 region(s), 33 endpoint(s) from 1 cloud(s); next: fill in the "
                                       f"secrets, then 'regionctl catalog plan -s {out}'")
     r = rc("catalog", "plan", "-s", str(out), "--prune", "--detailed-exitcode")
     assert (r.code, r.err) == (0, ""), r.out
