@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from regionctl.errors import UserError
+from regionctl.treeio import PLAIN_DIR, SECRET_DIR, TreeFile, build, safe_parts
 
 
 def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
@@ -53,7 +54,9 @@ def write_dir_atomic(target: Path, files: dict[str, str], command: str, hint: st
     """Write a new directory of ``files`` whole or not at all: a temp dir beside it, then one rename.
 
     ``target`` must not exist or be empty (``init`` and ``catalog import`` never overwrite a
-    site). Files named ``secrets.yaml`` are mode 0600.
+    site). Files named ``secrets.yaml`` are mode 0600 and the directories holding them 0700,
+    everything else 0644/0755, whatever the umask; a name that would leave ``target`` (a region
+    called ``../x`` in an imported catalog) is refused before anything is written.
     """
     if target.exists() and not target.is_dir():
         raise UserError(f"{target}: exists and is not a directory: {hint}")
@@ -62,17 +65,13 @@ def write_dir_atomic(target: Path, files: dict[str, str], command: str, hint: st
     parent = target.resolve().parent
     if not parent.is_dir():
         raise UserError(f"{parent}: no such directory: create it first")
+    tree = [TreeFile(rel, text, rel.rsplit("/", 1)[-1] == "secrets.yaml") for rel, text in files.items()]
+    for f in tree:
+        safe_parts(f.rel)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     try:
-        for rel, text in files.items():
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            if path.name == "secrets.yaml":
-                path.chmod(0o600)
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
+        build(tmp, tree)
+        os.chmod(tmp, SECRET_DIR if any(f.secret for f in tree) else PLAIN_DIR)
         if target.is_dir():
             target.rmdir()
         os.rename(tmp, target)

@@ -20,6 +20,7 @@ from regionctl.resolve.values import ConfFile, RegionValues, named_sections
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, warning
 from regionctl.site.provenance import Layer, Origin, Tree, Value, branch, multistring
+from regionctl.site.secrets import is_secret
 
 
 def option_data(loaded: LoadedSite) -> options.OptionData:
@@ -110,9 +111,53 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
         elif getattr(info, "deprecated_for_removal", False):
             reason = f" ({info.deprecated_reason.strip().splitlines()[0]})" if info.deprecated_reason else ""
             out.append(warning(o.file, o.line, f"{where} is deprecated for removal{reason}: plan to drop it"))
-        problem = options.check_value(info, value.value)
+        problem = options.check_value(info, value.value, secret=is_secret(("conf", conf.conf_key, section, name), value))
         if problem:
             out.append(error(o.file, o.line, f"{where}: {problem}"))
+    return out
+
+
+#: characters that end or break an INI line; a tab is fine
+_BREAKS = {"\r": "a carriage return", "\n": "a line break", "\x00": "a NUL byte"}
+
+
+def _control_char(value: object) -> str | None:
+    """What in a value would break the INI file it lands in (oslo.config reads one line per option)."""
+    items = value if isinstance(value, (list, tuple)) else list(value.values()) if isinstance(value, dict) else [value]
+    for item in items:
+        if isinstance(item, (list, tuple, dict)):
+            found = _control_char(item)
+            if found:
+                return found
+        elif isinstance(item, str):
+            for ch, name in _BREAKS.items():
+                if ch in item:
+                    return name
+            if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in item):
+                return "a control character"
+    return None
+
+
+def check_control_chars(conf: ConfFile, base: ConfFile | None = None) -> list[Problem]:
+    """CR, LF, NUL and other control characters in any value of an INI file (the value is not quoted);
+    one taken unchanged from ``base`` is reported there."""
+    out: list[Problem] = []
+    inherited = {(sec, n, v.origin, repr(v.value)) for sec, n, v in _leaves(base.merged.tree)} if base else set()
+    for section, name, value in _leaves(conf.merged.tree):
+        if (section, name, value.origin, repr(value.value)) in inherited:
+            continue
+        named = _control_char([section, name])
+        if named:
+            o = value.origin
+            out.append(error(o.file, o.line, f"{conf.filename} [{section}] {name}: the name holds {named}, "
+                                             "which breaks the INI file: fix the name"))
+            continue
+        found = _control_char(value.value)
+        if found:
+            o = value.origin
+            out.append(error(o.file, o.line, f"{conf.filename} [{section}] {name}: the value holds {found}, "
+                                             "which breaks the INI file: remove it (a YAML '|' or '>' block "
+                                             "adds a line break; write the value on one line)"))
     return out
 
 
@@ -172,6 +217,8 @@ def check_region(loaded: LoadedSite, values: RegionValues) -> list[Problem]:
     data = option_data(loaded)
     out: list[Problem] = []
     for conf in values.files.values():
-        out += check_file(data, conf, _base_of(conf, values))
+        base = _base_of(conf, values)
+        out += check_file(data, conf, base)
+        out += check_control_chars(conf, base)
     out += check_region_options(loaded, values)
     return out

@@ -444,6 +444,27 @@ def check_values_files(loaded: LoadedSite) -> list[Problem]:
         out += _check_keys(loaded, rel, tree)
         if not secrets:
             out += _check_plain_secrets(loaded, rel, tree)
+        else:
+            out += _check_password_types(tree)
+    return out
+
+
+def _check_password_types(tree: Tree) -> list[Problem]:
+    """Every password is a string (or a number): ``[1]`` or ``true`` would be rendered as is."""
+    out = []
+    passwords = tree.get("passwords")
+    if isinstance(passwords, Value):
+        if passwords.value is not None:
+            o = passwords.origin
+            out.append(error(o.file, o.line, "passwords: expected a map (passwords: {keystone_admin: ..., ...}), "
+                                             "found a single value"))
+        return out
+    for path, value in walk(branch(passwords), ("passwords",)):
+        v = value.value
+        if isinstance(v, (list, dict, bool)):
+            kind = "true/false" if isinstance(v, bool) else "a list" if isinstance(v, list) else "a map"
+            out.append(error(value.origin.file, value.origin.line,
+                             f"{'.'.join(path)}: expected a string, found {kind}: quote the password"))
     return out
 
 

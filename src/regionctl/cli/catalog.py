@@ -19,6 +19,7 @@ from regionctl.catalog.plan import Change, Plan, plan
 from regionctl.cli.output import console, emit, format_option
 from regionctl.errors import UserError
 from regionctl.site.model import Site
+from regionctl.site.secrets import mask_urls
 
 
 def _load_site(site: str) -> Site:
@@ -165,7 +166,7 @@ def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, detailed_exitc
 
 
 def _where(ks: Any) -> str:
-    return f"{ks.auth_url} as {ks.user}"
+    return f"{mask_urls(ks.auth_url)} as {ks.user}"
 
 
 # ---- apply --------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ def apply_cmd(site: str, cloud: str | None, prune: bool, yes: bool) -> None:
         if not sys.stdin.isatty():
             raise UserError("not applying: stdin is not a terminal, so nobody can confirm; "
                             "review 'regionctl catalog plan', then pass --yes")
-        click.confirm(f"Apply these {len(p.changes)} changes to Keystone at {ks.auth_url}?", abort=True)
+        click.confirm(f"Apply these {len(p.changes)} changes to Keystone at {mask_urls(ks.auth_url)}?", abort=True)
     with _progress(len(p.changes)) as report:
         done = apply(p, ks, report)
     click.echo(done.summary())
@@ -246,7 +247,7 @@ def show_cmd(site: str | None, cloud: str | None, fmt: str) -> None:
         return
     columns, rows = matrix(cells)
     emit([dict(zip(columns, row)) for row in rows], "table", columns,
-         title=f"Keystone catalog at {ks.auth_url}" + (f" vs site {site}" if site is not None else ""))
+         title=f"Keystone catalog at {mask_urls(ks.auth_url)}" + (f" vs site {site}" if site is not None else ""))
     if desired is not None:
         click.echo(LEGEND if drifted(cells) else "No drift: Keystone matches the site.")
 
@@ -271,7 +272,7 @@ def import_cmd(clouds: tuple[str, ...], output: str) -> None:
     sources = []
     for cloud in clouds or (None,):
         ks = _connect(cloud)
-        sources.append((f"cloud '{cloud}'" if cloud else ks.auth_url, ks.read()))
+        sources.append((f"cloud '{cloud}'" if cloud else mask_urls(ks.auth_url), ks.read()))
     result = site_from_catalogs(sources)
     write_site(target, result.files)
     for w in result.warnings:

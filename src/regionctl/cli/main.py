@@ -21,7 +21,7 @@ from regionctl.resolve.explain import explain as explain_value
 from regionctl.resolve.explain import parse_path
 from regionctl.site.load import LoadedSite, SiteNotFound, load
 from regionctl.site.model import json_schema
-from regionctl.site.problems import has_errors
+from regionctl.site.problems import clean, has_errors
 from regionctl.site.starter import write_starter
 
 
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except (UserError, SiteNotFound) as exc:
-        click.echo(f"regionctl: error: {exc}", err=True)
+        click.echo(f"regionctl: error: {clean(str(exc))}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("regionctl: interrupted", err=True)
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("REGIONCTL_DEBUG"):
             traceback.print_exc()
-        click.echo(f"regionctl: internal error: {type(exc).__name__}: {exc} "
+        click.echo(f"regionctl: internal error: {type(exc).__name__}: {clean(str(exc))} "
                    "(a bug: please report it; REGIONCTL_DEBUG=1 shows the traceback)", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

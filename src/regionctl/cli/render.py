@@ -9,11 +9,11 @@ import click
 from regionctl.errors import UserError
 from regionctl.render import formats
 from regionctl.check.validate import validate
-from regionctl.fileio import write_atomic
 from regionctl.check.site import check_all
 from regionctl.site.load import load
 from regionctl.site.load import LoadedSite
-from regionctl.site.problems import Problem, sort_problems
+from regionctl.site.problems import Problem, one_line, sort_problems
+from regionctl.treeio import TreeFile, name_problem, write_tree
 
 
 @click.command()
@@ -25,7 +25,11 @@ from regionctl.site.problems import Problem, sort_problems
               "haproxy: each region's scope router.")
 @click.option("--force", is_flag=True, help="Write regions that have errors too.")
 def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool) -> None:
-    """Write each region's files under OUT/<region>/ (plain: OUT/<region>/etc/)."""
+    """Write each region's files under OUT/<region>/ (plain: OUT/<region>/etc/).
+
+    Each OUT/<region>/ is replaced whole (built beside, swapped in by rename): a file an earlier
+    render wrote there and this one does not is gone, and a killed render leaves the old tree.
+    """
     if fmt not in formats.available():
         raise UserError(f"render format '{fmt}' is not available in this build")
     render_region = formats.renderer(fmt)
@@ -37,6 +41,11 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
     for r in chosen:
         if r not in loaded.site.regions:
             raise UserError(f"unknown region '{r}': the site declares {', '.join(loaded.site.regions)}")
+    for r in chosen:
+        why = name_problem(r)
+        if why:  # --force can't override this: the name would write outside OUT
+            raise UserError(f"{loaded.site_file}:{loaded.line('regions', r)}: region name {one_line(repr(r))} cannot be "
+                            f"a directory under {out}: {why}: rename the region (--force does not write it)")
     report = validate(loaded, chosen)
     report.problems = sort_problems(report.problems + formats.checks(fmt, loaded))
     for p in report.problems:
@@ -47,9 +56,9 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
                  else f"regions {', '.join(bad)} have")
         raise UserError(f"{which} {len(report.errors)} error(s) (above): fix them, or write anyway with --force")
     # Every region rendered before anything is written: a refusal leaves OUT as it was.
-    files = [f for r in chosen for f in render_region(loaded, report.regions[r])]
-    for f in files:
-        write_atomic(Path(out) / f.rel, f.content, f.mode)
+    files = [TreeFile(f.rel, f.content, f.secret, f.executable)
+             for r in chosen for f in render_region(loaded, report.regions[r])]
+    write_tree(Path(out), files, chosen)
     written = len(files)
     click.echo(f"wrote {written} file(s) for {len(chosen)} region(s) under {out}", err=True)
 

@@ -18,6 +18,7 @@ service registers that kind.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import functools
 import ipaddress
@@ -451,7 +452,14 @@ _DOMAIN_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _REF_RE = re.compile(r"\$(\{)?[A-Za-z_]")
 
 
+#: set while a secret's value is checked: messages never quote it, and ``$`` in it is literal
+_SECRET: contextvars.ContextVar[bool] = contextvars.ContextVar("regionctl_checking_secret", default=False)
+SECRET_SHOWN = "the value (masked: it is secret)"
+
+
 def _show(value: Any) -> str:
+    if _SECRET.get():
+        return SECRET_SHOWN
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, bool):
@@ -464,8 +472,11 @@ def _article(word: str) -> str:
 
 
 def _is_ref(value: Any) -> bool:
-    """An oslo.config ``$other_option`` reference: its value is checked where it is set."""
-    return isinstance(value, str) and bool(_REF_RE.search(value.replace("$$", "")))
+    """An oslo.config ``$other_option`` reference: its value is checked where it is set.
+
+    A secret's ``$`` is written ``$$`` (literal), so a secret is never a reference.
+    """
+    return not _SECRET.get() and isinstance(value, str) and bool(_REF_RE.search(value.replace("$$", "")))
 
 
 def _split_list(text: str) -> list[str]:
@@ -668,13 +679,21 @@ def _check_collection(vt: ValueType, value: Any) -> str | None:
     return None
 
 
-def check_value(info: OptInfo | ValueType, value: object) -> str | None:
+def check_value(info: OptInfo | ValueType, value: object, secret: bool = False) -> str | None:
     """None when ``value`` suits the option, else a short message.
 
     Values may come as YAML gives them (8, 8.0, True, lists, mappings) or as INI text
     ("8", "true", "a,b", "k1:v1,k2:v2").  ``None`` (unset) and values holding an oslo.config
-    ``$reference`` are not checked.
+    ``$reference`` are not checked. A ``secret`` value is checked whole and never quoted.
     """
+    token = _SECRET.set(secret)
+    try:
+        return _check_value(info, value)
+    finally:
+        _SECRET.reset(token)
+
+
+def _check_value(info: OptInfo | ValueType, value: object) -> str | None:
     vt = info.value_type if isinstance(info, OptInfo) else info
     if isinstance(info, OptInfo) and info.multi and vt.type != "multistring":
         items = value if isinstance(value, (list, tuple)) else [value]

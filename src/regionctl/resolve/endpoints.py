@@ -44,7 +44,10 @@ class UrlProblem:
 
 def check_url(url: str) -> str | None:
     """None when ``url`` is a usable endpoint URL, else what is wrong with it."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an unclosed IPv6 literal
+        return f"'{url}' is not a valid URL (an unclosed '[' of an IPv6 address?)"
     if parts.scheme not in ("http", "https"):
         return f"'{url}' is not an http(s) URL"
     try:
@@ -53,6 +56,9 @@ def check_url(url: str) -> str | None:
         return f"'{url}' has an invalid port"
     if not parts.hostname:
         return f"'{url}' has no host"
+    if "@" in parts.netloc:
+        return (f"'{url}' has credentials in it: a catalog URL is public to every user; "
+                "remove the user:password@ part")
     if any(c.isspace() for c in url):
         return f"'{url}' contains whitespace"
     return None
@@ -69,17 +75,20 @@ def address_url(address: str, ct: CatalogType, service: str, region: str) -> tup
         if unknown:
             return None, (f"'{address}' uses unknown placeholder {{{sorted(unknown)[0]}}}: "
                           f"use {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}")
-        base = address.format(name=ct.name, type=ct.type, port=ct.port, service=service, region=region)
+        try:
+            base = address.format(name=ct.name, type=ct.type, port=ct.port, service=service, region=region)
+        except (ValueError, AttributeError, IndexError, KeyError, TypeError):
+            return None, f"'{address}' is not a valid template: use plain {{name}}-style placeholders"
         if "://" not in base:
             base = "http://" + base
         url = base.rstrip("/") + ct.path
     else:
         base = address if "://" in address else "http://" + address
-        parts = urlsplit(base)
         try:
+            parts = urlsplit(base)
             has_port = parts.port is not None
         except ValueError:
-            return None, f"'{address}' has an invalid port"
+            return None, check_url(base) or f"'{address}' has an invalid port"
         if has_port or parts.path not in ("", "/"):
             return None, (f"'{address}': a base address takes no port or path (each service adds its own); "
                           "use a template such as 'https://{name}.example.com' or per-service urls")

@@ -6,6 +6,9 @@ report everything at once.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,11 +17,12 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
-from regionctl.site import layout
+from regionctl.site import layout, limits
 from regionctl.site.merge import Merged, merge
 from regionctl.site.model import Site
 from regionctl.site.problems import Problem, error
 from regionctl.site.provenance import Branch, Layer, Tree
+from regionctl.site.secrets import mask_text, mask_urls, secret_path, url_has_password
 from regionctl.site.yamlio import YamlDoc, node_at, read_yaml, to_plain, to_tree
 
 
@@ -57,10 +61,8 @@ class LoadedSite:
 
     @cached_property
     def region_dirs(self) -> list[str]:
-        root = self.paths.path(layout.REGIONS_DIR)
-        if not root.is_dir():
-            return []
-        return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        entries, _ = list_dir(self.paths.path(layout.REGIONS_DIR), self.shown(layout.REGIONS_DIR), "")
+        return [p.name for p in entries or [] if p.is_dir() and not p.name.startswith(".")]
 
 
 def load(site_dir: str | Path, *, shown_as: str | None = None) -> LoadedSite:
@@ -75,9 +77,44 @@ def load(site_dir: str | Path, *, shown_as: str | None = None) -> LoadedSite:
         problems = [error(paths.shown(layout.SITE_FILE), 0,
                           "file not found: a site needs site.yaml (create one with 'regionctl init DIR')")]
     site = _model(doc, problems) if doc is not None else None
+    most = limits.current().regions
+    if site is not None and doc is not None and len(site.regions) > most:
+        problems.append(error(paths.shown(layout.SITE_FILE), node_at(doc.data, ("regions",))[0],
+                              f"declares {len(site.regions)} regions, over the limit of {most}: "
+                              f"split the site, or raise {limits.ENV['regions']}"))
+        site = None
     loaded = LoadedSite(paths, site, doc, problems=problems)
     _load_layers(loaded)
     return loaded
+
+
+def list_dir(path: Path, shown: str, holds: str = "values files") -> tuple[list[Path] | None, list[Problem]]:
+    """A site directory's entries, sorted; a missing one is empty, anything else wrong a problem.
+
+    ``values/`` as a file, a symlink loop or an unreadable directory would otherwise drop every
+    value in it without a word.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return None, [error(shown, 0, "is a symlink to nothing: fix or remove the link")]
+        return [], []
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, [error(shown, 0, "is a symlink loop: fix or remove the link")]
+        return None, [error(shown, 0, f"cannot be read ({exc.strerror}): fix it")]
+    except ValueError:
+        return None, [error(shown, 0, "the path holds a NUL byte: fix the name")]
+    if not stat.S_ISDIR(st.st_mode):
+        return None, [error(shown, 0, f"is not a directory: the site keeps {holds} there; "
+                                      "move it away and make a directory of that name")]
+    try:
+        return sorted(path.iterdir()), []
+    except PermissionError:
+        return None, [error(shown, 0, "cannot be listed (permission denied): fix its permissions")]
+    except OSError as exc:
+        return None, [error(shown, 0, f"cannot be listed ({exc.strerror}): fix it")]
 
 
 class SiteNotFound(Exception):
@@ -113,17 +150,20 @@ def _pydantic_problem(doc: YamlDoc, err: Any) -> Problem:
     elif kind == "missing":
         msg = f"{where}: required key missing: add it"
     elif kind == "literal_error":
-        msg = f"{where}: {err['msg'].lower()}, got {err.get('input')!r}"
+        msg = f"{where}: {err['msg'].lower()}, got {_short(err.get('input'), data_loc)}"
     else:
-        msg = f"{where}: {err['msg'].lower()}, got {_short(err.get('input'))}"
+        msg = f"{where}: {err['msg'].lower()}, got {_short(err.get('input'), data_loc)}"
     return error(doc.display, line, msg)
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, loc: tuple[Any, ...] = ()) -> str:
+    """The input pydantic rejected, as an error may quote it: masked if it could be secret."""
     if isinstance(value, dict):
         return "a map"
     if isinstance(value, list):
         return "a list"
+    if secret_path(tuple(str(k) for k in loc), value) or mask_urls(str(value)) != str(value):
+        return f"{mask_text(value)!r}" if url_has_password(value) else "a value that is masked (it may be secret)"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -131,17 +171,27 @@ def _short(value: Any) -> str:
 def _load_layers(loaded: LoadedSite) -> None:
     """Parse every values file that exists; record problems for broken ones."""
     names: list[tuple[str, Layer]] = []
-    values_dir = loaded.paths.path(layout.VALUES_DIR)
-    if values_dir.is_dir():
-        names += [(f"{layout.VALUES_DIR}/{p.name}", Layer.BASE) for p in sorted(values_dir.iterdir())]
+    entries, problem = list_dir(loaded.paths.path(layout.VALUES_DIR), loaded.shown(layout.VALUES_DIR))
+    loaded.problems += problem
+    names += [(f"{layout.VALUES_DIR}/{p.name}", Layer.BASE) for p in entries or []]
+    _, problem = list_dir(loaded.paths.path(layout.REGIONS_DIR), loaded.shown(layout.REGIONS_DIR),
+                          "one directory per region")
+    loaded.problems += problem
     for region in loaded.region_dirs:
-        rdir = loaded.paths.path(f"{layout.REGIONS_DIR}/{region}")
-        for p in sorted(rdir.iterdir()):
+        rel_dir = f"{layout.REGIONS_DIR}/{region}"
+        entries, problem = list_dir(loaded.paths.path(rel_dir), loaded.shown(rel_dir))
+        loaded.problems += problem
+        for p in entries or []:
             layer = Layer.SECRET if p.name == layout.SECRETS + layout.EXT else Layer.REGION
-            names.append((f"{layout.REGIONS_DIR}/{region}/{p.name}", layer))
+            names.append((f"{rel_dir}/{p.name}", layer))
+    names = [(rel, layer) for rel, layer in names if rel.endswith(layout.EXT)]
+    most = limits.current().site_files
+    if len(names) > most:
+        loaded.problems.append(error(loaded.shown(layout.REGIONS_DIR), 0,
+                                     f"the site has {len(names)} values files, over the limit of {most}: "
+                                     f"split the site, or raise {limits.ENV['site_files']}"))
+        return
     for rel, layer in names:
-        if not rel.endswith(layout.EXT):
-            continue
         shown = loaded.shown(rel)
         doc, problems = read_yaml(loaded.paths.path(rel), shown)
         loaded.problems += problems

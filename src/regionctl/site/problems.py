@@ -6,7 +6,10 @@ A problem is data, never an exception: checks return lists of them and only the 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+from regionctl.site.secrets import mask_urls
 
 
 class Severity(str, enum.Enum):
@@ -37,11 +40,24 @@ class Problem:
 
 
 def error(file: str, line: int, message: str) -> Problem:
-    return Problem(file, line, Severity.ERROR, message)
+    return Problem(one_line(file), line, Severity.ERROR, clean(message))
 
 
 def warning(file: str, line: int, message: str) -> Problem:
-    return Problem(file, line, Severity.WARNING, message)
+    return Problem(one_line(file), line, Severity.WARNING, clean(message))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Control characters (a NUL or newline in a region name) shown as escapes: a problem is one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def clean(message: str) -> str:
+    """A message as it may be printed: one line, and no URL's password in it (whatever quoted it)."""
+    return one_line(mask_urls(message))
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:

@@ -70,6 +70,23 @@ def mask_text(value: Any) -> str:
     return MASK
 
 
+_URL_NETLOC = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<netloc>[^/\s?#]*)")
+_NETLOC_CRED = re.compile(r"(?P<sep>^|,)(?P<user>[^,:@]*):(?P<pw>[^,@]*)@")
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with the password of every URL in it masked, each host of a list too.
+
+    ``rabbit://openstack:PW@mq1:5672,openstack:PW@mq2:5672//`` keeps its shape; free text
+    around URLs (an error message, an OS_AUTH_URL) is left as it is.
+    """
+    def netloc(m: re.Match[str]) -> str:
+        creds = _NETLOC_CRED.sub(lambda c: f"{c['sep']}{c['user']}:{MASK}@", m["netloc"])
+        return m["scheme"] + creds
+
+    return _URL_NETLOC.sub(netloc, text) if "://" in text else text
+
+
 def shown(path: tuple[str, ...], value: Value) -> Any:
     """The value as it may be printed."""
     if value.value is None:

@@ -6,6 +6,9 @@ keys) becomes one :class:`Problem` with FILE:LINE, never an exception.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from regionctl.site.limits import ENV, Limits, current
 from regionctl.site.problems import Problem, error
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value
 
@@ -39,18 +43,12 @@ def _yaml() -> YAML:
     return y
 
 
-def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[Problem]]:
+def read_yaml(path: Path, display: str, limits: Limits | None = None) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse one file. ``display`` is the name problems carry (the path as the user wrote it)."""
-    try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        return None, [error(display, 0, "is a directory, expected a YAML file: remove or rename it")]
-    except FileNotFoundError:
-        return None, [error(display, 0, "file not found")]
-    except PermissionError:
-        return None, [error(display, 0, "cannot be read (permission denied): fix its permissions")]
-    except OSError as exc:
-        return None, [error(display, 0, f"cannot be read ({exc.strerror}): fix the file")]
+    lim = limits or current()
+    raw, problem = _read_regular(path, display, lim.file_bytes)
+    if raw is None:
+        return None, [problem] if problem else []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,6 +59,10 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[Problem]]:
         return None, [error(display, line, "contains NUL bytes (binary file?): expected YAML")]
     try:
         data = _parsed(text)
+    except RecursionError:
+        return None, [error(display, _too_deep_line(text, lim.yaml_depth),
+                            f"nested more than {lim.yaml_depth} levels deep: flatten it "
+                            f"(or raise {ENV['yaml_depth']})")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -70,6 +72,12 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[Problem]]:
         return None, [error(display, line, f"YAML syntax error: {what}; fix the YAML")]
     except YAMLError as exc:
         return None, [error(display, 0, f"YAML error: {str(exc).splitlines()[0]}; fix the YAML")]
+    except ValueError:  # ruamel's own constructors, e.g. an impossible date (2026-02-30)
+        return None, [error(display, 0, "YAML error: a value cannot be read (an impossible date or number?): "
+                                        "quote it")]
+    bound = _check_bounds(data, display, lim) if isinstance(data, (dict, list)) else None
+    if bound is not None:
+        return None, [bound]
     return YamlDoc(path, display, data), []
 
 
@@ -81,6 +89,115 @@ def _parsed(text: str) -> Any:
         _PARSED.clear()
     _PARSED[text] = data
     return data
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+
+
+def _kind(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _read_regular(path: Path, display: str, max_bytes: int) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a regular file no bigger than ``max_bytes``, or the one problem why not.
+
+    A FIFO, device or socket is refused before it is opened (reading one could block forever
+    or never end); the file is opened non-blocking and checked again, so a swap in between
+    changes nothing.
+    """
+    try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+                    raw = None
+                else:
+                    with os.fdopen(fd, "rb", closefd=False) as f:
+                        raw = f.read(max_bytes + 1)
+            finally:
+                os.close(fd)
+            if raw is not None and len(raw) <= max_bytes:
+                return raw, None
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return None, error(display, 0, "is a symlink to nothing: fix or remove the link")
+        return None, error(display, 0, "file not found")
+    except PermissionError:
+        return None, error(display, 0, "cannot be read (permission denied): fix its permissions")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, error(display, 0, "is a symlink loop: fix or remove the link")
+        return None, error(display, 0, f"cannot be read ({exc.strerror}): fix the file")
+    except ValueError:  # a NUL byte in the name (from a region name)
+        return None, error(display, 0, "the path holds a NUL byte: fix the name")
+    if stat.S_ISDIR(st.st_mode):
+        return None, error(display, 0, "is a directory, expected a YAML file: remove or rename it")
+    if not stat.S_ISREG(st.st_mode):
+        return None, error(display, 0, f"is {_kind(st.st_mode)}, not a regular file: site files must be "
+                                       "regular files (replace it with the file itself)")
+    return None, error(display, 0, f"is {max(st.st_size, max_bytes + 1)} bytes or more, over the limit of "
+                                   f"{max_bytes}: split it, or raise {ENV['file_bytes']}")
+
+
+def _too_deep_line(text: str, max_depth: int) -> int:
+    """Line where nesting first passes ``max_depth`` (ruamel's parser is not recursive)."""
+    depth = 0
+    try:
+        for event in _yaml().parse(text):
+            name = type(event).__name__
+            if name in ("MappingStartEvent", "SequenceStartEvent"):
+                depth += 1
+                if depth > max_depth:
+                    return int(event.start_mark.line) + 1
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                depth -= 1
+    except (YAMLError, RecursionError):
+        pass
+    return 0
+
+
+def _check_bounds(data: Any, display: str, lim: Limits) -> Problem | None:
+    """Depth and size of a parsed document, aliases expanded (without expanding them).
+
+    An alias is the same object each time it is used, so a "billion laughs" document parses
+    small; counting each node's expanded size once (memoised) finds it in time linear in the
+    document, before anything walks the tree.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    active: set[int] = set()  # on the current path: a cycle is not followed
+    physical = 0  # values actually written, each alias's target once
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        kids = list(node.values() if isinstance(node, dict) else node)
+        if done:
+            active.discard(key)
+            inner = [c for c in kids if isinstance(c, (dict, list))]
+            size[key] = 1 + len(kids) - len(inner) + sum(size.get(id(c), 0) for c in inner)
+            height[key] = 1 + max((height.get(id(c), 0) for c in inner), default=0)
+            physical += 1 + len(kids) - len(inner)
+            line = line_of(node) or 1
+            if height[key] > lim.yaml_depth:
+                return error(display, line, f"nested more than {lim.yaml_depth} levels deep: "
+                                            f"flatten it (or raise {ENV['yaml_depth']})")
+            if size[key] > lim.yaml_nodes:
+                if physical <= lim.yaml_nodes:
+                    return error(display, line, f"its aliases expand to more than {lim.yaml_nodes} values "
+                                                "(a YAML alias bomb?): write the values out, or use fewer aliases")
+                return error(display, line, f"holds more than {lim.yaml_nodes} values: split it, "
+                                            f"or raise {ENV['yaml_nodes']}")
+            continue
+        if key in size or key in active:
+            continue
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in kids if isinstance(c, (dict, list)) and id(c) not in size)
+    return None
 
 
 def _dup_key(exc: MarkedYAMLError) -> str:
