@@ -88,7 +88,10 @@ class _Ctx:
         addr = a.internal or a.public
         loc = ("regions", self.region, "addresses", "internal" if a.internal else "public")
         base = addr if "://" in addr else "http://" + addr
-        host = urlsplit(base.replace("{", "").replace("}", "")).hostname or "localhost"
+        try:
+            host = urlsplit(base.replace("{", "").replace("}", "")).hostname or "localhost"
+        except ValueError:  # "http://[::1": reported by the site checks
+            host = "localhost"
         return host, self.at(*loc)
 
     def infra(self, what: str) -> tuple[list[str], Origin]:

@@ -138,8 +138,8 @@ def _read_regular(path: Path, display: str, max_bytes: int) -> tuple[bytes | Non
     if not stat.S_ISREG(st.st_mode):
         return None, error(display, 0, f"is {_kind(st.st_mode)}, not a regular file: site files must be "
                                        "regular files (replace it with the file itself)")
-    return None, error(display, 0, f"is {max(st.st_size, max_bytes + 1)} bytes or more, over the limit of "
-                                   f"{max_bytes}: split it, or raise {ENV['file_bytes']}")
+    size = f"is {st.st_size} bytes" if st.st_size > max_bytes else "grew while it was read"
+    return None, error(display, 0, f"{size}, over the limit of {max_bytes}: split it, or raise {ENV['file_bytes']}")
 
 
 def _too_deep_line(text: str, max_depth: int) -> int:
@@ -182,9 +182,6 @@ def _check_bounds(data: Any, display: str, lim: Limits) -> Problem | None:
             height[key] = 1 + max((height.get(id(c), 0) for c in inner), default=0)
             physical += 1 + len(kids) - len(inner)
             line = line_of(node) or 1
-            if height[key] > lim.yaml_depth:
-                return error(display, line, f"nested more than {lim.yaml_depth} levels deep: "
-                                            f"flatten it (or raise {ENV['yaml_depth']})")
             if size[key] > lim.yaml_nodes:
                 if physical <= lim.yaml_nodes:
                     return error(display, line, f"its aliases expand to more than {lim.yaml_nodes} values "
@@ -197,7 +194,23 @@ def _check_bounds(data: Any, display: str, lim: Limits) -> Problem | None:
         active.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in kids if isinstance(c, (dict, list)) and id(c) not in size)
+    if height.get(id(data), 0) > lim.yaml_depth:
+        return error(display, _deepest_line(data, height, lim.yaml_depth),
+                     f"nested more than {lim.yaml_depth} levels deep: flatten it (or raise {ENV['yaml_depth']})")
     return None
+
+
+def _deepest_line(data: Any, height: dict[int, int], depth: int) -> int:
+    """Line of the value at ``depth + 1`` levels along the deepest path from the top."""
+    node, line = data, line_of(data) or 1
+    for _ in range(depth):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        best = max(keys, key=lambda k: height.get(id(node[k]), 0) if isinstance(node[k], (dict, list)) else 0)
+        line = line_of(node, best) or line
+        node = node[best]
+        if not isinstance(node, (dict, list)):
+            break
+    return line
 
 
 def _dup_key(exc: MarkedYAMLError) -> str:
