@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/admin-region
 OUT ?= out
 
-.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars helm-env bench bench-router report-screenshot clean
+.PHONY: venv sysdeps demo test test-quick ansible-collections kolla-vars helm-env bench bench-router fuzz report-screenshot clean
 
 include tools/services.mk
 
@@ -59,9 +59,17 @@ ansible-collections: venv
 kolla-vars: services-env
 	$(SERVICES_PY) tools/gen_kolla_vars.py
 
-# The suite without the services' environment (their tests skip).
+# The suite without the services' environment (their tests skip) and without the slow ones.
 test-quick: venv
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra -m 'not slow'
+
+# A long hypothesis fuzz of site loading and rendering (the suite runs a short one); prints
+# inputs, crashes, internal errors, max memory and max time. FUZZ_SEED picks another corpus.
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SEED ?= 18
+fuzz: venv
+	REGIONCTL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) REGIONCTL_FUZZ_SEED=$(FUZZ_SEED) REGIONCTL_FUZZ_SHRINK=1 \
+		$(PY) -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
 bench: venv bench-router
 	$(PY) bench/render_bench.py

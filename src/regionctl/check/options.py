@@ -20,7 +20,7 @@ from regionctl.resolve.values import ConfFile, RegionValues, named_sections
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, error, warning
 from regionctl.site.provenance import Layer, Origin, Tree, Value, branch, multistring
-from regionctl.site.secrets import is_secret
+from regionctl.site.secrets import MASK, is_secret
 
 
 def option_data(loaded: LoadedSite) -> options.OptionData:
@@ -191,10 +191,10 @@ def check_region_options(loaded: LoadedSite, values: RegionValues) -> list[Probl
                                              "any region's endpoint; don't remove it"))
         elif str(node.value) not in declared:
             out.append(error(node.origin.file, node.origin.line,
-                             f"{where} = {node.value}: no such region in the site: use one of {', '.join(declared)}"))
+                             f"{where} = {shown(node)}: no such region in the site: use one of {', '.join(declared)}"))
         elif str(node.value) != serving_region(loaded.site, values.region, selects):
             out.append(warning(node.origin.file, node.origin.line,
-                               f"{where} = {node.value} in region '{values.region}': this region's {service} "
+                               f"{where} = {shown(node)} in region '{values.region}': this region's {service} "
                                "will use another region's endpoint; is that intended?"))
     return out
 
@@ -211,6 +211,11 @@ def _state(conf: ConfFile, section: str, name: str) -> tuple[object, ...]:
     node = branch(conf.merged.tree.get(section)).get(name)
     gone = conf.merged.deleted.get((section, name))
     return (node.origin, repr(node.value)) if isinstance(node, Value) else ("unset", gone.origin if gone else None)
+
+
+def shown(node: Value) -> object:
+    """A value as a message may quote it: one from a secrets file is masked."""
+    return MASK if node.origin.is_secret else node.value
 
 
 def check_region(loaded: LoadedSite, values: RegionValues) -> list[Problem]:
