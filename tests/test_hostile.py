@@ -487,3 +487,37 @@ def test_kill_9_leaves_old_or_new_per_region(tmp_path: Path, kill_site: KillSite
     assert _render_child(ks.root, out, "4.0", exchange=exchange).returncode == 0
     assert sorted(q.name for q in out.iterdir()) == list(KILL_REGIONS)
     assert {r: _snapshot(out / r) for r in KILL_REGIONS} == ks.new
+
+
+# -- no secret in any error -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["table", "json", "yaml", "value"])
+def test_echoed_input_is_masked_in_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    site = SITE.replace("  Two:\n", "    infra:\n      messaging: rabbit://u:PASSWORD@mq:5672\n  Two:\n")
+    root = make_site(tmp_path / "s", site)
+    r = run(["validate", "-s", str(root), "-f", fmt], capsys)
+    assert r.code == 1 and "PASSWORD" not in r.out + r.err
+    assert "rabbit://u:********@mq:5672" in r.out
+
+
+def test_auth_url_password_is_masked(tmp_path: Path) -> None:
+    """OS_AUTH_URL with credentials in it, and nothing listening: the one line masks them."""
+    from conftest import EXAMPLES, Result
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path),
+           "OS_AUTH_URL": "http://admin:hunter2@127.0.0.1:9/v3", "OS_USERNAME": "admin", "OS_PASSWORD": "pw",
+           "OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"}
+    p = subprocess.run([sys.executable, "-m", "regionctl", "catalog", "plan", "-s", str(EXAMPLES / "two-regions")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    r = Result(p.returncode, p.stdout, p.stderr)
+    assert r.code == 1 and "hunter2" not in r.out + r.err
+    assert r.err.strip() == ("regionctl: error: cannot reach Keystone at http://admin:********@127.0.0.1:9/v3 "
+                             "(connection refused): check that it runs and that OS_AUTH_URL / clouds.yaml "
+                             "auth_url is right")
+
+
+def test_a_problem_is_one_line_and_masked() -> None:
+    from regionctl.site.problems import error
+
+    p = error("regions/a\nb/x.yaml", 3, "got 'rabbit://u:pw1@h1:5672,u:pw2@h2:5672//' and \x00\r")
+    assert str(p) == "regions/a\\nb/x.yaml:3: error: got 'rabbit://u:********@h1:5672,u:********@h2:5672//' and \\x00\\r"
