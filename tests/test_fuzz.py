@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from conftest import SECRETS
+from conftest import SECRETS, SITE
 from regionctl.cli.main import main
 
 EXAMPLES = int(os.environ.get("REGIONCTL_FUZZ_EXAMPLES", "30"))
@@ -92,7 +92,31 @@ def region(draw: Any) -> dict[str, Any]:
 
 
 @st.composite
+def near_valid_site(draw: Any, most: int = 3) -> Any:
+    """The suite's valid two-region site with a few things replaced: most runs get past site.yaml."""
+    doc = yaml.safe_load(SITE)
+    for _ in range(draw(st.integers(0, most))):
+        r = doc["regions"][draw(st.sampled_from(sorted(doc["regions"])))]
+        what = draw(st.sampled_from(["public", "internal", "service", "parent", "description", "infra", "rename"]))
+        if what in ("public", "internal"):
+            r.setdefault("addresses", {})[what] = draw(st.one_of(st.sampled_from(URLS), scalar))
+        elif what == "service":
+            r["services"][draw(st.sampled_from(SERVICES))] = draw(st.one_of(st.none(), tree))
+        elif what == "infra":
+            r["infra"] = {draw(st.sampled_from(["database", "messaging", "memcached"])):
+                          draw(st.one_of(st.sampled_from(URLS), st.lists(st.sampled_from(URLS), max_size=2), scalar))}
+        elif what == "rename":
+            name = draw(st.sampled_from(NAMES))
+            doc["regions"] = {(name if k == "Two" else k): v for k, v in doc["regions"].items()}
+        else:
+            r[what] = draw(st.one_of(st.sampled_from(NAMES), scalar))
+    return doc
+
+
+@st.composite
 def site_doc(draw: Any) -> Any:
+    if draw(st.booleans()):
+        return draw(near_valid_site())
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
     doc: dict[str, Any] = {"format": draw(st.sampled_from([1, 1, 1, 2, "1", None]))}
     doc["regions"] = {n: draw(region()) for n in names}
@@ -145,9 +169,9 @@ BOMB = "".join(f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 9 if i else ["x"] *
 
 
 @st.composite
-def mutated(draw: Any, text: str) -> bytes:
+def mutated(draw: Any, text: str, chaos: int = 2) -> bytes:
     """A document's text, maybe broken at the YAML level: truncated, a snippet inserted, a line doubled."""
-    kind = draw(st.integers(0, 9))
+    kind = draw(st.integers(0, 9)) if chaos else 9
     data = text.encode("utf-8", "surrogatepass")
     if kind == 0 and data:
         return data[: draw(st.integers(0, len(data)))]
@@ -174,6 +198,7 @@ class Stats:
     runs: int = 0
     crashes: int = 0
     internal: int = 0
+    succeeded: dict[str, int] = field(default_factory=dict)
     max_time: float = 0.0
     slowest: str = ""
     failures: list[str] = field(default_factory=list)
@@ -221,20 +246,25 @@ def snapshot(root: Path) -> set[str]:
 
 @st.composite
 def site_files(draw: Any) -> dict[str, tuple[str, bytes]]:
-    doc = draw(site_doc())
-    files: dict[str, tuple[str, bytes]] = {"site.yaml": (draw(st.sampled_from(FILE_KINDS)),
-                                                         draw(mutated(dump(doc, draw(st.booleans())))))}
+    """A site's files and what each is (a file, a FIFO, a loop...); ``chaos`` 0 keeps them all files."""
+    chaos = draw(st.sampled_from([0, 0, 1, 2]))
+    kinds = st.just("file") if chaos == 0 else st.sampled_from(FILE_KINDS if chaos == 2 else ["file"] * 30 + FILE_KINDS)
+    doc = draw(near_valid_site(1) if chaos == 0 else site_doc())
+    files: dict[str, tuple[str, bytes]] = {"site.yaml": (draw(kinds), draw(mutated(dump(doc, draw(st.booleans())),
+                                                                                  chaos)))}
     regions = list(doc["regions"]) if isinstance(doc, dict) and isinstance(doc.get("regions"), dict) else ["One"]
     for r in regions:
         if "/" in r or "\x00" in r or r in ("", ".", "..") or len(r.encode()) > 255:
             continue  # no such directory can exist
-        files[f"regions/{r}/secrets.yaml"] = (draw(st.sampled_from(FILE_KINDS)), dump(draw(secrets_doc())).encode())
-        if draw(st.booleans()):
+        secrets = draw(secrets_doc()) if chaos or draw(st.booleans()) else yaml.safe_load(SECRETS)
+        files[f"regions/{r}/secrets.yaml"] = (draw(kinds), dump(secrets).encode())
+        if draw(st.integers(0, 2 if chaos else 4)) == 0:
             files[f"regions/{r}/{draw(st.sampled_from(SERVICES[:6] + ['global']))}.yaml"] = (
-                draw(st.sampled_from(FILE_KINDS)), draw(mutated(dump(draw(conf_doc())))))
-    for name in draw(st.lists(st.sampled_from(["global", "nova", "cinder", "secrets", "x"]), max_size=2, unique=True)):
-        files[f"values/{name}.yaml"] = (draw(st.sampled_from(FILE_KINDS)), draw(mutated(dump(draw(conf_doc())))))
-    if draw(st.integers(0, 12)) == 0:
+                draw(kinds), draw(mutated(dump(draw(conf_doc())), chaos)))
+    for name in draw(st.lists(st.sampled_from(["global", "nova", "cinder", "secrets", "x"]), max_size=2 if chaos else 1,
+                              unique=True)):
+        files[f"values/{name}.yaml"] = (draw(kinds), draw(mutated(dump(draw(conf_doc())), chaos)))
+    if chaos and draw(st.integers(0, 12)) == 0:
         files["values"] = (draw(st.sampled_from(["file", "loop", "dangling"])), b"conf: {}\n")
         files = {k: v for k, v in files.items() if not k.startswith("values/")}
     return files
@@ -259,6 +289,9 @@ def check_one(files: dict[str, tuple[str, bytes]], fmt: str) -> None:
             if took > STATS.max_time:
                 STATS.max_time, STATS.slowest = took, f"{args[0]} {sorted(files)}"
             what = f"{args[:1]} on {files!r}"
+            if code == 0:
+                STATS.succeeded[args[0] + (" --force" if "--force" in args else "")] = \
+                    STATS.succeeded.get(args[0] + (" --force" if "--force" in args else ""), 0) + 1
             if "internal error" in text:
                 STATS.internal += 1
             assert code in (0, 1), f"{what}: exit {code}: {text[-2000:]}"
@@ -297,7 +330,7 @@ def _report() -> Any:
     yield
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     line = (f"fuzz: {STATS.inputs} inputs, {STATS.runs} command runs, {STATS.crashes} crashes, "
-            f"{STATS.internal} internal errors, max memory {rss:.0f} MB (whole process), "
+            f"{STATS.internal} internal errors, exit 0: {STATS.succeeded}, max memory {rss:.0f} MB (whole process), "
             f"max time {STATS.max_time:.2f} s ({STATS.slowest[:120]})")
     sys.__stderr__.write("\n" + line + "\n")
     report = os.environ.get("REGIONCTL_FUZZ_REPORT")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from regionctl.openstack.deployers import (
     ANY_SECTION,
@@ -201,8 +201,8 @@ def _address_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:
             lines += _template_lines(loaded, name, iface, address, prefix)
             _var(lines, tls, address.split("://", 1)[0] == "https" if "://" in address else False)
             continue
-        parts = urlsplit(address if "://" in address else "http://" + address)
-        host = parts.hostname or address
+        parts = _split(address if "://" in address else "http://" + address)
+        host = (parts.hostname if parts else None) or address
         if _is_ip(host):
             _var(lines, f"{prefix}_vip_address", host)
         else:
@@ -212,8 +212,18 @@ def _address_lines(loaded: LoadedSite, name: str, own: Tree) -> list[str]:
                 lines.append(f"# {prefix}_vip_address: the address {host} resolves to (site.yaml names only the host):")
                 lines.append(f"# set {KOLLA_KEY}.{prefix}_vip_address in {global_files(name)[1]}.")
             _var(lines, f"{prefix}_fqdn", host)
-        _var(lines, tls, parts.scheme == "https")
+        _var(lines, tls, parts is not None and parts.scheme == "https")
     return lines
+
+
+def _split(url: str) -> SplitResult | None:
+    """``url`` split, or None where it cannot be (render --force of a site with a broken address)."""
+    try:
+        parts = urlsplit(url)
+        parts.port
+    except ValueError:
+        return None
+    return parts
 
 
 def _template_lines(loaded: LoadedSite, name: str, iface: str, template: str, prefix: str) -> list[str]:
@@ -229,8 +239,8 @@ def _template_lines(loaded: LoadedSite, name: str, iface: str, template: str, pr
         if fqdn_prefix and url:
             _var(lines, f"{fqdn_prefix}_{side}_fqdn", urlsplit(url).hostname)
     if iface == "public":
-        parts = urlsplit(template.replace("{", "").replace("}", "") if "://" in template else "http://" + template)
-        if parts.port is None:
+        parts = _split(template.replace("{", "").replace("}", "") if "://" in template else "http://" + template)
+        if parts is not None and parts.port is None:
             lines.append("# One public frontend on the default port, routed by host name, as the site's URLs are.")
             _var(lines, "haproxy_single_external_frontend", True)
     else:
