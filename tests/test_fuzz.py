@@ -225,6 +225,10 @@ def place(path: Path, kind: str, data: bytes) -> None:
         path.write_bytes(data)
 
 
+#: errors about the command line (explain -r REGION), not about a file
+ABOUT_THE_COMMAND = ("regionctl: error: unknown region ", "regionctl: error: region ")
+
+
 def run_cli(args: list[str]) -> tuple[int, str, float]:
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
@@ -299,6 +303,9 @@ def check_one(files: dict[str, tuple[str, bytes]], fmt: str) -> None:
             assert SECRET_TOKEN not in text.replace(URL_PASSWORD, ""), f"{what}: a secret was printed: {text[-2000:]}"
             assert f":{URL_PASSWORD}@" not in text, f"{what}: a URL password was printed: {text[-2000:]}"
             assert "\x00" not in text and "\r" not in text, f"{what}: a control character reached the terminal"
+            for line in text.splitlines():  # a problem in a file names the file
+                if "error" in line and not line.startswith((str(root), f"regionctl: error: {root}")):
+                    assert line.startswith(ABOUT_THE_COMMAND) or "(above)" in line, f"{what}: no FILE in {line!r}"
         # nothing outside OUT: the site is as it was, and the sandbox holds only the site and OUT
         assert snapshot(root) == before, "the site directory was changed"
         outside = {str(p.relative_to(sandbox)) for p in sandbox.rglob("*")
