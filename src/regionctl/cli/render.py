@@ -13,7 +13,7 @@ from regionctl.check.site import check_all
 from regionctl.site.load import load
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, one_line, sort_problems
-from regionctl.treeio import TreeFile, name_problem, write_tree
+from regionctl.fileio import TreeFile, name_problem, write_tree
 
 
 @click.command()
