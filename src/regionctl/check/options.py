@@ -67,6 +67,7 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
     known_sections = data.sections(conf.service) | set(data.keystoneauth(conf.service))
     records = [r for r in data.dynamic_sections(conf.service) if isinstance(r.get("named_by"), list)]
     inherited = {(sec, n, v.origin, repr(v.value)) for sec, n, v in _leaves(base.merged.tree)} if base else set()
+    section_hints: dict[str, str | None] = {}
     for section, name, value in _leaves(conf.merged.tree):
         o: Origin = value.origin
         if (section, name, o, repr(value.value)) in inherited:
@@ -79,8 +80,10 @@ def check_file(data: options.OptionData, conf: ConfFile, base: ConfFile | None =
         templates = dynamic.get(section, ())
         lookup_section = section
         if section not in known_sections and not templates:
-            close = difflib.get_close_matches(section, sorted(known_sections), n=1, cutoff=0.7)
-            hint = close[0] if close else None
+            if section not in section_hints:  # once per section: a hint costs a difflib pass over them all
+                close = difflib.get_close_matches(section, sorted(known_sections), n=1, cutoff=0.7)
+                section_hints[section] = close[0] if close else None
+            hint = section_hints[section]
             extra = f" (did you mean [{hint}]?)" if hint else ""
             named_by = sorted({f"[{r['named_by'][0]}] {r['named_by'][1]}" for r in records
                                if section.startswith(str(r.get("section", "")).partition("<")[0])})
