@@ -3,10 +3,10 @@
 Each bound is far above what a real site needs (the examples' largest file is a few KB) and can be
 raised with an environment variable for a site that really is that big:
 
-    REGIONCTL_MAX_FILE_BYTES   1048576  bytes in one site file (YAML parsing costs ~10 s per MB)
-    REGIONCTL_MAX_YAML_NODES   200000   values in one file, aliases counted each time they are used
+    REGIONCTL_MAX_FILE_BYTES   262144   bytes in one site file (YAML parsing costs seconds per 100 KB)
+    REGIONCTL_MAX_YAML_NODES   50000    values in one file, aliases counted each time they are used
     REGIONCTL_MAX_YAML_DEPTH   64       levels of nesting in one file
-    REGIONCTL_MAX_REGIONS      1000     regions in site.yaml (validate costs a few ms per region)
+    REGIONCTL_MAX_REGIONS      1000     regions in site.yaml (validate costs ~10 ms per region)
     REGIONCTL_MAX_SITE_FILES   10000    values files in a site
 """
 
@@ -20,8 +20,8 @@ from regionctl.errors import UserError
 
 @dataclass(frozen=True)
 class Limits:
-    file_bytes: int = 1024 * 1024
-    yaml_nodes: int = 200_000
+    file_bytes: int = 256 * 1024
+    yaml_nodes: int = 50_000
     yaml_depth: int = 64
     regions: int = 1000
     site_files: int = 10_000
