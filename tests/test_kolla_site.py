@@ -148,7 +148,7 @@ def test_memcached_kept_where_infra_names_hosts(cli, tmp_path: Path) -> None:
     assert parse_ini(glance)["keystone_authtoken"]["memcached_servers"] == ["192.168.40.23:11211"]
     head = glance.read_text().splitlines()[2]
     assert head.startswith("# [keystone_authtoken] memcached_servers replaces kolla's list of its [memcached] "
-                           "hosts: site.yaml regions.RegionTwo.infra.memcached (") and head.endswith("site.yaml:36).")
+                           "hosts: site.yaml regions.RegionTwo.infra.memcached (") and head.endswith("site.yaml:38).")
     nova = parse_ini(tmp_path / "RegionTwo/config/nova.conf")
     assert nova["cache"] == {"backend": ["oslo_cache.memcache_pool"], "enabled": ["true"],
                              "memcache_servers": ["192.168.40.23:11211"]}
