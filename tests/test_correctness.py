@@ -118,3 +118,20 @@ def test_link_takes_the_site(cli, tmp_path: Path) -> None:
     assert (tmp_path / "etc-genestack").resolve() == (tmp_path / "out/Two").resolve()
     r = cli("link", "-s", str(root), "-r", "Three", "-o", str(tmp_path / "out"), "--to", str(tmp_path / "x"))
     assert (r.code, r.err.strip()) == (1, "regionctl: error: unknown region 'Three': the site declares One, Two")
+
+
+@pytest.mark.parametrize("fmt,stale", [("plain", "Two/etc/cinder/cinder.conf"),
+                                       ("helm", "Two/helm-configs/cinder/Two-cinder-helm-overrides.yaml")])
+def test_removed_service_leaves_no_stale_file(cli, tmp_path: Path, fmt: str, stale: str) -> None:
+    """Removing cinder from a region removes its files at the next render (Genestack's glob would
+    pick up a stale override)."""
+    with_cinder = SITE.replace("      glance:\n", "      glance:\n      cinder:\n")
+    root = make_site(tmp_path / "s", with_cinder)
+    out = tmp_path / "o"
+    assert cli("render", "--format", fmt, "-s", str(root), "-o", str(out)).code == 0
+    assert (out / stale).is_file()
+    (root / "site.yaml").write_text(SITE)
+    r = cli("render", "--format", fmt, "-s", str(root), "-o", str(out))
+    assert r.code == 0, r.err
+    assert not (out / stale).exists()
+    assert not [p for p in out.rglob("*") if ".regionctl" in p.name]
