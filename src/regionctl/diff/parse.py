@@ -8,6 +8,8 @@ list is one value, as Helm replaces lists whole); anything else by lines. Bad te
 
 from __future__ import annotations
 
+from regionctl.site.yamlio import to_plain
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,22 +101,7 @@ def _flatten(node: Any, prefix: Key, line: int, out: Doc) -> None:
     elif isinstance(node, dict):
         return  # an empty map sets nothing
     else:
-        out[prefix] = Entry(_plain(node), line)
-
-
-def _plain(node: Any) -> Any:
-    """ruamel's round-trip types as plain Python (lists and maps inside a list leaf too)."""
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return str(node) if isinstance(node, str) else node
+        out[prefix] = Entry(to_plain(node), line)
 
 
 def parse_yaml(text: str, shown: str, lines: bool = False) -> Doc:

@@ -51,7 +51,7 @@ from regionctl.site import layout
 from regionctl.site.carried import carried, genestack_rel
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import merge
-from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, put, walk
 from regionctl.site.secrets import is_secret
 
 #: Every INI file's conf key: a chart gets its own from the rendered files, never another's.
@@ -116,10 +116,10 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
     _placement(derived, loaded, values.region, chart)
     ro = _region_origin(loaded, values.region)
     for path in chart.region_lists:
-        _put(derived, path, Value([{"service": "*", "region": values.region}], ro))
+        put(derived, path, Value([{"service": "*", "region": values.region}], ro))
     compute = _compute_file(service, chart)
     if compute is not None:
-        _put(derived, ("conf", compute[0].redactions), Value(sorted(compute[1].drops), ro))
+        put(derived, ("conf", compute[0].redactions), Value(sorted(compute[1].drops), ro))
     merged_svc = values.services.get(service)
     site_tree: Tree = Branch()
     deleted: dict[tuple[str, ...], Value] = {}
@@ -134,13 +134,13 @@ def chart_values(loaded: LoadedSite, values: RegionValues, service: str) -> Tree
     tree = merge([derived, patch_sets.helm_values(loaded, values.region, service), site_tree]).tree
     for key, conf in sorted(files.items()):
         if compute is None or key != compute[0].conf_key:
-            _put(tree, ("conf", key), ini_ready(conf.merged.tree))
+            put(tree, ("conf", key), ini_ready(conf.merged.tree))
             deleted.update({("conf", key) + p: v for p, v in conf.merged.deleted.items()})
     for path, gone in sorted(deleted.items()):  # a null the site wrote: Helm deletes the chart's default too
-        _put(tree, path, Value(None, gone.origin))
+        put(tree, path, Value(None, gone.origin))
     for path in nulls:  # a null regionctl derives (endpoints.oslo_messaging.statefulset), unless the site set one
         if lookup(tree, path) is None:
-            _put(tree, path, lookup(oslo.tree, path))  # type: ignore[arg-type]
+            put(tree, path, lookup(oslo.tree, path))  # type: ignore[arg-type]
     if compute is not None and compute[1].base in files and compute[0].conf_key in files:
         _compute_overrides(tree, compute[0], values.region, files[str(compute[1].base)], files[compute[0].conf_key])
     return tree
@@ -199,17 +199,17 @@ def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, 
         hostport = parts.netloc.rsplit("@", 1)[-1]
         port = parts.port
         host = hostport[: hostport.rfind(":")] if port is not None else hostport
-        _put(derived, base + ("host_fqdn_override", iface, "host"), Value(host, ko))
-        _put(derived, base + ("scheme", iface), Value(parts.scheme, ko))
-        _put(derived, base + ("port", "api", iface), Value(port or (443 if parts.scheme == "https" else 80), ko))
-        _put(derived, base + ("path", iface), Value(parts.path or "/", ko))
+        put(derived, base + ("host_fqdn_override", iface, "host"), Value(host, ko))
+        put(derived, base + ("scheme", iface), Value(parts.scheme, ko))
+        put(derived, base + ("port", "api", iface), Value(port or (443 if parts.scheme == "https" else 80), ko))
+        put(derived, base + ("path", iface), Value(parts.path or "/", ko))
     ro = _region_origin(loaded, region)
     admin = lookup(loaded.layers.get(layout.secrets_file(home).rel, Branch()), ADMIN_SECRET)
     for user in chart.users:
         block = base + ("auth", user.name)
-        _put(derived, block + ("region_name",), Value(region, ro))
+        put(derived, block + ("region_name",), Value(region, ro))
         if user.name == "admin" and isinstance(admin, Value) and admin.value not in (None, ""):
-            _put(derived, block + ("password",), admin)
+            put(derived, block + ("password",), admin)
         if user.acts_as is None:
             continue
         conf = files.get(user.acts_as[0])
@@ -219,7 +219,7 @@ def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, 
         for field in HELM_AUTH_FIELDS:
             node = section.get(field)
             if isinstance(node, Value) and node.value is not None:
-                _put(derived, block + (field,), node)
+                put(derived, block + (field,), node)
 
 
 def _placement(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart) -> None:
@@ -240,15 +240,15 @@ def _placement(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart)
                             "nowhere: give a node that role")
         key, value = PLACEMENT_LABELS[chosen]
         where = ("labels",) + tuple(path.split("."))
-        _put(derived, where + ("node_selector_key",), Value(key, origin))
-        _put(derived, where + ("node_selector_value",), Value(value, origin))
+        put(derived, where + ("node_selector_key",), Value(key, origin))
+        put(derived, where + ("node_selector_value",), Value(value, origin))
         for n in nodes:
             if any(chosen in ROLE_PLACEMENTS.get(r, ()) for r in n.roles):
                 taints.update(node_taints(n.roles))
     if taints:
         tolerations = [dict(t) for t in HELM_DEFAULT_TOLERATIONS] + [t.toleration() for t in sorted(taints, key=str)]
-        _put(derived, ("pod", "tolerations", chart.tolerations, "enabled"), Value(True, origin))
-        _put(derived, ("pod", "tolerations", chart.tolerations, "tolerations"), Value(tolerations, origin))
+        put(derived, ("pod", "tolerations", chart.tolerations, "enabled"), Value(True, origin))
+        put(derived, ("pod", "tolerations", chart.tolerations, "tolerations"), Value(tolerations, origin))
 
 
 def _compute_overrides(tree: Tree, spec: HelmCompute, region: str, nova: ConfFile,
@@ -291,21 +291,11 @@ def _compute_overrides(tree: Tree, spec: HelmCompute, region: str, nova: ConfFil
     first = next(iter(v for _, v in walk(diff)))
     origin = Origin(first.origin.file, first.origin.line, Layer.SECRET if secret else first.origin.layer)
     entry = {"label": {"key": key, "values": [value]}, "conf": {nova.conf_key: plain(diff)}}
-    _put(tree, ("conf", "overrides", spec.daemonset, "labels"), Value([entry], origin))
+    put(tree, ("conf", "overrides", spec.daemonset, "labels"), Value([entry], origin))
 
 
 def _region_origin(loaded: LoadedSite, region: str) -> Origin:
     return Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED)
-
-
-def _put(tree: Tree, path: tuple[str, ...], node: Tree | Value) -> None:
-    for key in path[:-1]:
-        nxt = tree.get(key)
-        if not isinstance(nxt, dict):
-            nxt = Branch()
-            tree[key] = nxt
-        tree = nxt
-    tree[path[-1]] = node
 
 
 def split_secrets(tree: Tree, path: tuple[str, ...] = ()) -> tuple[Tree, Tree]:

@@ -40,7 +40,7 @@ from regionctl.resolve.values import ConfFile
 from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.merge import Merged
-from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup
+from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, lookup, put
 
 #: (section, option) of one conf file
 Option = tuple[str, str]
@@ -97,8 +97,8 @@ def _put_host(out: OsloEndpoints, endpoint: str, entry: str, what: str, port_nam
     where = ("endpoints", endpoint)
     # An address too: in hosts.default helm-toolkit's dependency lookup would then need a
     # ``service.name`` the block lacks (service_name_endpoint_with_namespace_lookup fails).
-    _put(out.tree, where + ("host_fqdn_override", "default"), Value(host, origin))
-    _put(out.tree, where + ("port", port_name, "default"), Value(port, origin))
+    put(out.tree, where + ("host_fqdn_override", "default"), Value(host, origin))
+    put(out.tree, where + ("port", port_name, "default"), Value(port, origin))
 
 
 def _databases(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str, spec: HelmEndpoints,
@@ -115,17 +115,17 @@ def _databases(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str
             continue
         moved = (db.user, password)
         _put_host(out, block.endpoint, hosts[0], "database", HELM_DB_PORT, origin)
-        _put(out.tree, ("endpoints", block.endpoint, "path"), Value(f"/{db.name}", ro))
-        _put(out.tree, ("endpoints", block.endpoint, "auth", service, "username"), Value(db.user, ro))
-        _put(out.tree, ("endpoints", block.endpoint, "auth", service, "password"), password)
+        put(out.tree, ("endpoints", block.endpoint, "path"), Value(f"/{db.name}", ro))
+        put(out.tree, ("endpoints", block.endpoint, "auth", service, "username"), Value(db.user, ro))
+        put(out.tree, ("endpoints", block.endpoint, "auth", service, "password"), password)
         out.drop(conf, db.section, "connection")
     if moved is None:
         return
     for block in spec.databases:
         if block.section is None:  # the chart's own database beyond regionctl's: same host and user
             _put_host(out, block.endpoint, hosts[0], "database", HELM_DB_PORT, origin)
-            _put(out.tree, ("endpoints", block.endpoint, "auth", service, "username"), Value(moved[0], ro))
-            _put(out.tree, ("endpoints", block.endpoint, "auth", service, "password"), moved[1])
+            put(out.tree, ("endpoints", block.endpoint, "auth", service, "username"), Value(moved[0], ro))
+            put(out.tree, ("endpoints", block.endpoint, "auth", service, "password"), moved[1])
 
 
 def _messaging(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str, spec: HelmEndpoints,
@@ -138,10 +138,10 @@ def _messaging(out: OsloEndpoints, loaded: LoadedSite, region: str, service: str
     ro = Origin(loaded.site_file, loaded.line("regions", region), Layer.DERIVED)
     where = ("endpoints", "oslo_messaging")
     _put_host(out, "oslo_messaging", hosts[0], "messaging", HELM_MESSAGING_PORT, origin)
-    _put(out.tree, where + ("statefulset",), Value(None, origin))
-    _put(out.tree, where + ("path",), Value(f"/{service}", ro))
-    _put(out.tree, where + ("auth", service, "username"), Value(service, ro))
-    _put(out.tree, where + ("auth", service, "password"), password)
+    put(out.tree, where + ("statefulset",), Value(None, origin))
+    put(out.tree, where + ("path",), Value(f"/{service}", ro))
+    put(out.tree, where + ("auth", service, "username"), Value(service, ro))
+    put(out.tree, where + ("auth", service, "password"), password)
     if len(hosts) == 1:
         out.drop(conf, "DEFAULT", "transport_url")
         return
@@ -156,7 +156,7 @@ def _cache(out: OsloEndpoints, loaded: LoadedSite, region: str, spec: HelmEndpoi
     if len(hosts) != 1 or not found:
         return  # several hosts: helm-toolkit cannot list them; conf keeps them, the chart takes them as they are
     _put_host(out, "oslo_cache", hosts[0], "memcached", HELM_CACHE_PORT, origin)
-    _put(out.tree, ("endpoints", "oslo_cache", "statefulset"), Value(None, origin))
+    put(out.tree, ("endpoints", "oslo_cache", "statefulset"), Value(None, origin))
     for c, s, o in found:
         out.drop(c, s, o)
 
@@ -181,11 +181,3 @@ def without(conf: ConfFile, drops: set[Option], replaced: dict[Option, Value]) -
                     Merged(tree, conf.merged.deleted, conf.merged.warnings))
 
 
-def _put(tree: Tree, path: tuple[str, ...], node: Tree | Value) -> None:
-    for key in path[:-1]:
-        nxt = tree.get(key)
-        if not isinstance(nxt, dict):
-            nxt = Branch()
-            tree[key] = nxt
-        tree = nxt
-    tree[path[-1]] = node

@@ -96,6 +96,17 @@ def lookup(tree: Tree, path: tuple[str, ...]) -> Tree | Value | None:
     return node
 
 
+def put(tree: Tree, path: tuple[str, ...], node: "Tree | Value") -> None:
+    """Set ``path`` in ``tree`` to ``node``, making the maps on the way (a value on the way is replaced)."""
+    for key in path[:-1]:
+        nxt = tree.get(key)
+        if not isinstance(nxt, dict):
+            nxt = Branch()
+            tree[key] = nxt
+        tree = nxt
+    tree[path[-1]] = node
+
+
 def plain(tree: Tree) -> dict[str, Any]:
     """The tree without provenance, as Helm would see it."""
     return {k: plain(v) if isinstance(v, dict) else v.value for k, v in tree.items()}
