@@ -297,9 +297,13 @@ def import_cmd(clouds: tuple[str, ...], output: str) -> None:
               help="Port on 127.0.0.1 (0: the previous one if free, else any free port).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False),
               help="Data directory (SQLite, keys, log; default ~/.local/state/regionctl/dev-keystone).")
-def dev_keystone(site: str | None, port: int, data: str | None) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Server processes on the one database (more than 1: gunicorn, as a production Keystone "
+                   "runs several behind a load balancer).")
+def dev_keystone(site: str | None, port: int, data: str | None, workers: int) -> None:
     """Run a real Keystone on 127.0.0.1 for trying regionctl out; prints how to use it; Ctrl-C stops it."""
     from regionctl import devkeystone
+    from regionctl.cli.devkeystone import print_banner, print_stopping
 
     if site is None and Path("site.yaml").is_file():
         site = "."
@@ -308,7 +312,8 @@ def dev_keystone(site: str | None, port: int, data: str | None) -> None:
         region = _load_site(site).identity_region()
     data_dir = Path(data) if data else _default_data_dir()
     try:
-        code = devkeystone.run_foreground(data_dir, region=region, port=port)
+        code = devkeystone.run_foreground(data_dir, region=region, port=port, workers=workers,
+                                          on_ready=print_banner, on_stop=print_stopping)
     except devkeystone.DevKeystoneError as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     if code:
