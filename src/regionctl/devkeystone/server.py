@@ -238,6 +238,7 @@ def _child_serve(args: argparse.Namespace) -> int:
 
     if args.prepare and not _prepare_in_fork(layout, args.region, args.port):
         return EXIT_PREPARE_FAILED  # the child printed the summary line
+    _serialize_sqlite_transactions()  # after the migrations, which manage their own transactions
 
     try:
         app = wsgi.initialize_public_application()
@@ -282,6 +283,32 @@ def _child_serve(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _serialize_sqlite_transactions() -> None:
+    """Every transaction takes SQLite's write lock up front (BEGIN IMMEDIATE), waiting up to 30 s.
+
+    With SQLite's default deferred transactions, two requests that read and then write at
+    the same time fail at once with "database is locked" (neither may upgrade its read lock),
+    which parallel writers (threads or ``--workers``) hit within seconds. Taking the lock at
+    BEGIN makes them queue instead: SQLite serializes writers, Keystone's Python work around
+    them still overlaps. SQLAlchemy's recipe for pysqlite; only Keystone's engine is in here.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+    # oslo.db already turns pysqlite's implicit BEGIN off and emits "BEGIN" itself unless
+    # conn.info says a transaction is open; this class-level listener runs before its one.
+    @event.listens_for(Engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.dialect.name == "sqlite" and "in_transaction" not in conn.info:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info["in_transaction"] = True
+
+
 def _exit_quickly() -> None:
     print(f"{MSG_PREFIX}stopped", file=sys.stderr, flush=True)
     # Skip interpreter teardown: it takes over a second with Keystone loaded, and
@@ -324,7 +351,7 @@ def _serve_gunicorn(app: Any, args: argparse.Namespace) -> None:
         "timeout": 60,
         "graceful_timeout": 3,
         "accesslog": "-",  # stdout is keystone.log
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+        "access_log_format": '%(h)s pid=%(p)s "%(r)s" %(s)s %(B)s %(M)sms',
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "regionctl-dev-keystone",
