@@ -65,11 +65,16 @@ def catalog() -> None:
     """The shared Keystone catalog as code: plan, apply, show, import."""
 
 
-def _make_plan(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any, Catalog]:
+def _plan_with_live(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any, Catalog]:
     desired = _load_desired(site)
     ks = _connect(cloud)
     live = ks.read()
     return plan(desired, live, prune=prune), ks, live
+
+
+def _make_plan(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any]:
+    p, ks, _ = _plan_with_live(site, cloud, prune)
+    return p, ks
 
 
 def _region_text(r: Region) -> str:
@@ -173,7 +178,7 @@ def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, out: str | Non
     from regionctl.catalog.planfile import dumps
     from regionctl.fileio import write_atomic
 
-    p, ks, live = _make_plan(site, cloud, prune)
+    p, ks, live = _plan_with_live(site, cloud, prune)
     doc = _document(p, live, _where(ks), site)
     _emit_plan(p, fmt, _where(ks), doc)
     if out is not None:
@@ -232,7 +237,7 @@ def apply_cmd(saved: str | None, site: str, cloud: str | None, prune: bool, yes:
     if saved is not None:
         p, ks, live = _saved_plan(saved, cloud, prune)
     else:
-        p, ks, live = _make_plan(site, cloud, prune)
+        p, ks, live = _plan_with_live(site, cloud, prune)
     print_plan(p, _where(ks))
     if not p.has_changes:
         return
