@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -117,6 +118,7 @@ class DevKeystone:
             except subprocess.TimeoutExpired:
                 signal_group(proc, signal.SIGKILL)
                 proc.wait()
+        _wait_group_gone(proc)  # gunicorn's workers may outlive their arbiter by a moment
         if proc.stdin is not None:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
@@ -141,3 +143,24 @@ def signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     except (ProcessLookupError, PermissionError, AttributeError):
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        return False
+    return True
+
+
+def _wait_group_gone(proc: subprocess.Popen[bytes]) -> None:
+    """Wait until no process of the server's group is left (they hold its port and data dir lock)."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    killed = False
+    while _group_alive(proc.pid):
+        if time.monotonic() > deadline:
+            if killed:
+                return  # only unreaped zombies can be left: they hold nothing
+            signal_group(proc, signal.SIGKILL)
+            killed, deadline = True, time.monotonic() + 2.0
+        time.sleep(0.05)
