@@ -44,20 +44,6 @@ def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     except OSError as exc:
         where = path.parent if not os.access(path.parent, os.W_OK) else path
         raise UserError(f"{where}: cannot write ({exc.strerror}): choose another -o/--out") from None
-    try:
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def symlink_atomic(target: Path, dest: Path) -> None:
