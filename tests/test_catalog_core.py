@@ -204,15 +204,57 @@ def test_service_deleted_with_its_last_endpoint() -> None:
         ("delete", "endpoint", "x1", "not in the site"), ("delete", "service", "svc-image", "no endpoint left")]
 
 
-def test_identity_endpoint_at_auth_url_in_another_region_is_not_protected() -> None:
-    live = as_live(small(), AUTH)
+def test_identity_endpoint_reaching_our_keystone_is_kept_in_every_region() -> None:
+    """Issue 18: not only the client's region: any identity endpoint at the Keystone we talk to."""
+    live = replace(as_live(small(), AUTH), auth_region="R1")
     want = replace(small(), services=small().services[1:], endpoints=small().endpoints[:1])
-    p = plan(want, live, prune=True, protected_region="R1")
-    assert [(c.op, c.kind, c.old.id) for c in p.changes] == [
-        ("delete", "endpoint", "ep1"), ("delete", "endpoint", "ep2"), ("delete", "service", "svc-compute")]
-    p = plan(want, live, prune=True, protected_region="R2")
+    p = plan(want, live, prune=True)
     assert [(c.op, c.kind, c.old.id) for c in p.changes] == [("delete", "endpoint", "ep2"),
                                                              ("delete", "service", "svc-compute")]
+    assert p.notes == (f"endpoint R2 identity/keystone public {AUTH} (not in the site) is kept: "
+                       "regionctl authenticated through it",)
+
+
+OTHER_KEYSTONE = "http://192.0.2.250:5000/v3"
+
+
+@pytest.mark.parametrize("url,auth,resolved,kept", [
+    ("http://127.0.0.1:5000/v3", AUTH, {}, True),
+    ("http://localhost:5000/v3", AUTH, {}, True),
+    ("HTTP://LocalHost:5000/v3/", AUTH, {}, True),
+    ("http://127.0.0.1:5000", AUTH, {}, True),  # unversioned
+    ("http://127.0.0.1:5000/v3", "http://localhost:5000", {}, True),
+    ("http://[::1]:5000/v3", "http://localhost:5000/v3", {}, True),
+    ("http://[0:0:0:0:0:0:0:1]:5000/v3", "http://[::1]:5000/v3", {}, True),
+    ("http://[::ffff:127.0.0.1]:5000/v3", AUTH, {}, True),
+    ("http://127.0.0.1/v3", "http://127.0.0.1:80/v3", {}, True),  # default port
+    ("https://id.example.com/v3", "https://10.0.0.5:443/v3", {"id.example.com": frozenset({"10.0.0.5"})}, True),
+    ("http://127.0.0.1:5001/v3", AUTH, {}, False),  # another port
+    ("https://127.0.0.1:5000/v3", AUTH, {}, False),  # another scheme
+    ("http://127.0.0.2:5000/v3", AUTH, {}, False),  # another address
+    ("http://127.0.0.1:5000/identity/v3", AUTH, {}, False),  # another path
+    ("http://id.example.com:5000/v3", AUTH, {}, False),  # a name that did not resolve to it
+    ("not a url", AUTH, {}, False),
+])
+def test_prune_recognises_our_keystone_by_address(url: str, auth: str, resolved: dict, kept: bool) -> None:
+    want = Catalog((Region("R1"),), (Service("identity", "keystone"),),
+                   (Endpoint("identity", "keystone", "internal", "R1", "http://192.0.2.1:5000/v3"),))
+    live = Catalog((Region("R1"),), (Service("identity", "keystone", "svc-id"),),
+                   (Endpoint("identity", "keystone", "internal", "R1", "http://192.0.2.1:5000/v3", id="keep",
+                             service_id="svc-id"),
+                    Endpoint("identity", "keystone", "admin", "R1", url, id="ep-x", service_id="svc-id")),
+                   auth_url=auth, auth_region="Elsewhere", resolved=resolved)
+    p = plan(want, live, prune=True)
+    assert [c.old.id for c in p.changes] == ([] if kept else ["ep-x"])
+    assert bool(p.notes) == kept
+
+
+def test_prune_keeps_the_v3_root_found_under_an_unversioned_auth_url() -> None:
+    live = Catalog((Region("R1"),), (Service("identity", "keystone", "svc-id"),),
+                   (Endpoint("identity", "keystone", "public", "R1", "http://192.0.2.9:5000/v3", id="ep",
+                             service_id="svc-id"),),
+                   auth_url="http://keystone.local:5000", self_urls=("http://192.0.2.9:5000/v3",))
+    assert plan(Catalog((Region("R1"),)), live, prune=True).changes == ()
 
 
 def test_protected_identity_endpoint_is_never_deleted() -> None:
@@ -264,7 +306,7 @@ def test_removed_region_pruned_only_when_regionctl_created_it() -> None:
     live = as_live(full, AUTH)
     live = replace(live, regions=(full.regions[0], replace(full.regions[1], managed=True)))
     without_r2 = Catalog(full.regions[:1], full.services[1:], full.endpoints[:1])
-    p = plan(without_r2, live, prune=True, protected_region="R1")
+    p = plan(without_r2, live, prune=True, protected_url=OTHER_KEYSTONE)
     assert [(c.op, c.kind, c.subject.id if c.kind != "endpoint" else c.old.id) for c in p.changes] == [
         ("delete", "endpoint", "ep1"), ("delete", "endpoint", "ep2"), ("delete", "service", "svc-compute"),
         ("delete", "region", "R2")]
@@ -281,7 +323,7 @@ def test_region_with_foreign_child_is_not_deleted() -> None:
     live = as_live(full, AUTH)
     live = replace(live, regions=(full.regions[0], replace(full.regions[1], managed=True), Region("Kid", "", "R2")))
     p = plan(Catalog(full.regions[:1], full.services[1:], full.endpoints[:1]), live, prune=True,
-             protected_region="R1")
+             protected_url=OTHER_KEYSTONE)
     assert [c.kind for c in p.changes] == ["endpoint", "endpoint", "service"]
     assert "region 'R2' left the site but is kept: region(s) Kid below it stay" in p.notes
 

@@ -8,7 +8,6 @@ anywhere but loopback (and the suite runs in a loopback-only network namespace a
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import os
@@ -17,15 +16,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import EXAMPLES, Result, run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from faultproxy import Fault, FaultProxy  # noqa: E402 - tools/ is not a package
 
 from regionctl.catalog.apply import apply
 from regionctl.catalog.live import Keystone, connect
@@ -472,13 +472,13 @@ def test_system_reader_can_plan_but_not_apply(ks: DevKeystone, rc: Callable[...,
         monkeypatch.setenv("OS_PASSWORD", "reader-pw-123")
         site = str(EXAMPLES / "admin-region")
         assert rc("catalog", "plan", "-s", site, "--detailed-exitcode").code == 2
-        r = rc("catalog", "apply", "-s", site, "--yes")
+        r = rc("catalog", "apply", "-s", site, "--yes", "--parallel", "1")
         assert r.code == 1
         assert one_line(r) == (
             "regionctl: error: Keystone refused POST /v3/regions for user 'catalog-reader' (HTTP 403): it lacks "
             "permission 'identity:create_region'; use a user with the admin role (clouds.yaml / OS_*) "
-            "[stopped after 0 of 37 changes: run 'regionctl catalog apply' again to finish; it re-reads "
-            "Keystone and creates nothing twice]")
+            "[stopped after 0 of 37 changes: running apply again will not help until the user has that "
+            "permission]")
     finally:
         k.call("DELETE", f"/users/{uid}")
 
@@ -525,12 +525,14 @@ def test_keystone_killed_mid_apply_then_rerun_converges(
 
         with monkeypatch.context() as m:
             _count_writes(m, kill_at_12)
-            r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
+            r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes", "--parallel", "1",
+                   "--retry-for", "1")
         assert r.code == 1
         assert one_line(r) == (
-            f"regionctl: error: cannot reach Keystone at {dk.url} (connection refused): check that it runs and "
-            "that OS_AUTH_URL / clouds.yaml auth_url is right [stopped after 11 of 37 changes: run 'regionctl "
-            "catalog apply' again to finish; it re-reads Keystone and creates nothing twice]")
+            f"regionctl: error: cannot reach Keystone at {dk.url} (connection refused, retried for up to 1 s): "
+            "check that it runs and that OS_AUTH_URL / clouds.yaml auth_url is right [stopped after 11 of 37 "
+            "changes: run 'regionctl catalog apply' again to finish; it re-reads Keystone and creates nothing twice]")
+        assert "Done before it stopped (11 of 37):" in r.out.splitlines()
         dk.stop()
         dk = start(data, region="AR", port=dk.port)
         r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
@@ -545,77 +547,118 @@ def test_keystone_killed_mid_apply_then_rerun_converges(
         dk.stop()
 
 
-class _FlakyProxy:
-    """A loopback HTTP proxy in front of Keystone that answers 503 to the Nth endpoint create."""
-
-    def __init__(self, upstream: str, fail_at: int) -> None:
-        host, port = upstream.split("//")[1].split("/")[0].split(":")
-        self.fail_at = fail_at
-        self.creates = 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.command == "POST" and self.path.rstrip("/").endswith("/endpoints"):
-                    proxy.creates += 1
-                    if proxy.creates == proxy.fail_at:
-                        msg = b'{"error": {"code": 503, "message": "Service Unavailable", "title": "x"}}'
-                        self.send_response(503)
-                        self.send_header("Content-Type", "application/json")
-                        self.send_header("Content-Length", str(len(msg)))
-                        self.end_headers()
-                        self.wfile.write(msg)
-                        return
-                conn = http.client.HTTPConnection(host, int(port), timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request(self.command, self.path, body=body or None, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _proxy(ks: DevKeystone, *faults: Fault, delay_ms: float = 0) -> FaultProxy:
+    return FaultProxy(ks.url, delay_ms, list(faults)).start()
 
 
-def test_5xx_mid_apply_then_rerun_converges(ks: DevKeystone, rc: Callable[..., Result],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    proxy = _FlakyProxy(ks.url, fail_at=5)
+def test_503_mid_apply_is_retried_and_converges(ks: DevKeystone, rc: Callable[..., Result],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = _proxy(ks, Fault("503", "POST", r"/endpoints$", nth=5))
     try:
         monkeypatch.setenv("OS_AUTH_URL", proxy.url)
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
-        assert r.code == 1
-        assert one_line(r) == (
-            f"regionctl: error: Keystone at {proxy.url} failed on POST /v3/endpoints: HTTP 503: Service "
-            "Unavailable: check its log, then re-run [stopped after 12 of 37 changes: run 'regionctl catalog "
-            "apply' again to finish; it re-reads Keystone and creates nothing twice]")
-        r = rc("catalog", "apply", "-s", site, "--yes")
-        assert r.code == 0, r.err
-        assert r.out.splitlines()[-1] == "Apply complete: 25 created, 0 updated in place, 0 deleted."
+        assert (r.code, r.err) == (0, "")
+        assert r.out.splitlines()[-1] == ("Apply complete: 37 created, 0 updated in place, 0 deleted. "
+                                          "(1 request(s) retried)")
+        assert proxy.stats.faults == {"503": 1}
         assert rc("catalog", "plan", "-s", site, "--detailed-exitcode").code == 0
         assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
     finally:
-        proxy.close()
+        proxy.stop()
+
+
+def test_503_on_every_third_request_converges_in_one_run(ks: DevKeystone, rc: Callable[..., Result],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: this took 59 runs of apply when nothing was retried."""
+    proxy = _proxy(ks, Fault("503", every=3))
+    try:
+        monkeypatch.setenv("OS_AUTH_URL", proxy.url)
+        site = str(EXAMPLES / "admin-region")
+        r = rc("catalog", "apply", "-s", site, "--yes")
+        assert (r.code, r.err) == (0, "")
+        assert r.out.splitlines()[-1].startswith("Apply complete: 37 created, 0 updated in place, 0 deleted. (")
+        assert proxy.stats.faults["503"] >= 13
+        proxy.faults = []
+        ids(live())  # no duplicates
+        assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
+    finally:
+        proxy.stop()
+
+
+def test_429_retry_after_is_honoured_and_a_long_one_gives_up(ks: DevKeystone, rc: Callable[..., Result],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = _proxy(ks, Fault("429", "POST", r"/regions$", nth=2, retry_after="1"))
+    try:
+        monkeypatch.setenv("OS_AUTH_URL", proxy.url)
+        site = str(EXAMPLES / "admin-region")
+        t0 = time.monotonic()
+        r = rc("catalog", "apply", "-s", site, "--yes", "--parallel", "1")
+        assert (r.code, r.err) == (0, "")
+        assert time.monotonic() - t0 >= 1.0  # it waited as told
+        assert proxy.stats.faults == {"429": 1}
+        rc_reset(ks)
+        proxy.faults = [Fault("429", "POST", r"/regions$", nth=1, retry_after="30")]
+        r = rc("catalog", "apply", "-s", site, "--yes", "--parallel", "1", "--retry-for", "5")
+        assert r.code == 1
+        assert one_line(r) == (
+            f"regionctl: error: Keystone at {proxy.url} is limiting requests (HTTP 429 on POST /v3/regions): "
+            "Too Many Requests (asked to retry after 30 s, beyond the 5 s cap): wait, or lower --parallel, then "
+            "re-run [stopped after 0 of 37 changes: run 'regionctl catalog apply' again to finish; it re-reads "
+            "Keystone and creates nothing twice]")
+    finally:
+        proxy.stop()
+
+
+def rc_reset(dk: DevKeystone) -> None:
+    """Back to bootstrap, straight to Keystone (the OS_AUTH_URL may point at a proxy)."""
+    url = os.environ["OS_AUTH_URL"]
+    os.environ["OS_AUTH_URL"] = dk.url
+    try:
+        reset(dk)
+    finally:
+        os.environ["OS_AUTH_URL"] = url
+
+
+def test_lost_answers_are_read_back_never_repeated_blindly(ks: DevKeystone, rc: Callable[..., Result],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dropped after Keystone did it (drop-after) and before it saw it (drop-before): no duplicate, nothing missing."""
+    proxy = _proxy(ks, Fault("drop-after", "POST", r"/endpoints$", nth=3),
+                   Fault("drop-after", "POST", r"/services$", nth=2),
+                   Fault("drop-after", "POST", r"/regions$", nth=1),
+                   Fault("drop-before", "POST", r"/endpoints$", nth=7))
+    try:
+        monkeypatch.setenv("OS_AUTH_URL", proxy.url)
+        site = str(EXAMPLES / "admin-region")
+        r = rc("catalog", "apply", "-s", site, "--yes")
+        assert (r.code, r.err) == (0, "")
+        assert r.out.splitlines()[-1] == ("Apply complete: 37 created, 0 updated in place, 0 deleted. "
+                                          "(3 lost answer(s) settled by reading back)")
+        assert proxy.stats.faults == {"drop-after": 3, "drop-before": 1}
+        cat = live()
+        ids(cat)  # no duplicate endpoint
+        assert sorted(s.key for s in cat.services) == sorted(set(s.key for s in cat.services))
+        assert rows_in(cat, {"AR", "OSR1", "OSR2"}) == admin_region_rows()
+        assert rc("catalog", "plan", "-s", site, "--detailed-exitcode").code == 0
+    finally:
+        proxy.stop()
+
+
+def test_refused_connections_after_keystone_answered_are_retried(ks: DevKeystone, rc: Callable[..., Result],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = _proxy(ks)
+    try:
+        monkeypatch.setenv("OS_AUTH_URL", proxy.url)
+        k = connect()
+        k.read()  # Keystone has answered
+        proxy.refuse(1.0)
+        k.conn.session.session.close()  # new connections from here on: refused for a second
+        t0 = time.monotonic()
+        cat = k.read()
+        assert time.monotonic() - t0 >= 0.5
+        assert k.retries >= 1 and len(cat.endpoints) == 2
+    finally:
+        proxy.stop()
 
 
 # ---- several clouds, and dev-keystone itself ---------------------------------------------------
@@ -623,7 +666,8 @@ def test_5xx_mid_apply_then_rerun_converges(ks: DevKeystone, rc: Callable[..., R
 
 def test_import_merges_two_clouds(ks: DevKeystone, rc: Callable[..., Result], tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    assert rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes").code == 0
+    # serial, so Keystone lists the regions in the site's order (the importer keeps that order)
+    assert rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes", "--parallel", "1").code == 0
     other = start(tmp_path / "other", region="Far")
     try:
         clouds = tmp_path / "clouds.yaml"
@@ -721,3 +765,109 @@ def test_apply_on_a_terminal_asks_first(ks: DevKeystone) -> None:
     assert code == 0, out
     assert out.rstrip().endswith("Apply complete: 37 created, 0 updated in place, 0 deleted.")
     assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
+
+
+# ---- saved plans -------------------------------------------------------------------------------
+
+
+def test_saved_plan_runs_exactly_and_a_stale_one_is_refused(ks: DevKeystone, rc: Callable[..., Result],
+                                                            tmp_path: Path) -> None:
+    site = copy_site("admin-region", tmp_path)
+    saved = tmp_path / "plan.json"
+    r = rc("catalog", "plan", "-s", str(site), "-o", str(saved))
+    assert r.code == 0, r.err
+    doc = json.loads(saved.read_text())
+    assert doc["format"] == "regionctl.catalog-plan/1" and doc["live"]["fingerprint"].startswith("sha256:")
+    assert doc["site"]["revision"].startswith("sha256:") and len(doc["changes"]) == 37
+    assert json.loads(rc("catalog", "plan", "-s", str(site), "-f", "json").out) == doc  # one schema
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+
+    (site / "site.yaml").write_text((site / "site.yaml").read_text().replace("OpenStack region 1", "Changed"))
+    r = rc("catalog", "apply", str(saved), "--yes")  # the site changed since: the saved plan still rules
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[-1] == "Apply complete: 37 created, 0 updated in place, 0 deleted."
+    assert {r_.id: r_.description for r_ in live().regions}["OSR1"] == "OpenStack region 1"
+
+    r = rc("catalog", "apply", str(saved), "--yes")  # Keystone changed since (by this very plan)
+    assert r.code == 1
+    line = one_line(r)
+    assert line.startswith(f"regionctl: error: {saved}: stale plan: Keystone's catalog changed since it was made "
+                           "(region AR added, region OSR1 added, region OSR2 added and 34 more change(s)): "), line
+    assert line.endswith(f"make a new one with 'regionctl catalog plan -o {saved}' and review it")
+
+    r = rc("catalog", "plan", "-s", str(site), "-o", str(saved))
+    k = connect()
+    osr2 = next(e for e in k.read().endpoints if e.region == "OSR2" and e.type == "compute" and e.interface == "public")
+    k.call("PATCH", f"/endpoints/{osr2.id}", {"endpoint": {"url": "http://192.0.2.77:8774/v2.1"}})
+    r = rc("catalog", "apply", str(saved), "--yes")
+    assert one_line(r) == (f"regionctl: error: {saved}: stale plan: Keystone's catalog changed since it was made "
+                           f"(endpoint {osr2.id} (OSR2 public) url changed): make a new one with 'regionctl "
+                           f"catalog plan -o {saved}' and review it")
+
+
+def test_saved_plan_that_is_not_one_is_one_line(ks: DevKeystone, rc: Callable[..., Result], tmp_path: Path) -> None:
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"format": "something else"}')
+    r = rc("catalog", "apply", str(bad), "--yes")
+    assert one_line(r) == (f"regionctl: error: {bad}: error: not a saved plan of this regionctl (format "
+                           "'something else', expected 'regionctl.catalog-plan/1'): make one with "
+                           f"'regionctl catalog plan -o {bad}'")
+    bad.write_text("{\n  oops")
+    r = rc("catalog", "apply", str(bad), "--yes")
+    assert one_line(r) == (f"regionctl: error: {bad}:2: error: not a saved plan (invalid JSON): make one with "
+                           f"'regionctl catalog plan -o {bad}'")
+
+
+# ---- prune never deletes the Keystone it talks to ---------------------------------------------
+
+
+def test_prune_keeps_identity_endpoints_of_this_keystone_however_it_is_spelled(
+        ks: DevKeystone, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Authenticated as http://localhost:PORT (unversioned) from another region: 127.0.0.1 endpoints stay."""
+    port = ks.port
+    monkeypatch.setenv("OS_AUTH_URL", f"http://localhost:{port}")
+    monkeypatch.setenv("OS_REGION_NAME", "Elsewhere")
+    k = connect()
+    assert k.identity_url.rstrip("/") == f"http://localhost:{port}/v3"
+    cat = k.read()
+    k.call("POST", "/endpoints", {"endpoint": {"service_id": cat.services[0].id, "interface": "admin",
+                                               "region_id": ks.region, "url": f"http://[::1]:{port}/v3/"}})
+    cat = k.read()
+    nothing = Catalog((Region(ks.region),))
+    p = plan(nothing, cat, prune=True, managed=[ks.region])
+    assert p.changes == ()
+    assert len(p.notes) == 3 and all(n.endswith("is kept: regionctl authenticated through it") for n in p.notes)
+    monkeypatch.setenv("OS_AUTH_URL", ks.url)
+
+
+# ---- a production-shaped Keystone: several worker processes -------------------------------------
+
+
+def test_parallel_apply_against_two_workers(rc: Callable[..., Result], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from regionctl.devkeystone import workers_available
+
+    if not workers_available():
+        pytest.skip("gunicorn is not installed: pip install 'regionctl[keystone]'")
+    dk = start(tmp_path / "k", region="AR", workers=2)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # two worker processes under gunicorn's arbiter
+            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(dk.pid)], capture_output=True, text=True).stdout
+            if len(out.split()) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(out.split()) == 2, out
+        use_env(monkeypatch, dk.env(), tmp_path)
+        site = str(EXAMPLES / "admin-region")
+        r = rc("catalog", "apply", "-s", site, "--yes", "--parallel", "10")
+        assert (r.code, r.err) == (0, "")
+        assert r.out.splitlines()[-1] == "Apply complete: 34 created, 3 updated in place, 0 deleted."
+        cat = live()
+        ids(cat)
+        assert rows_in(cat, {"AR", "OSR1", "OSR2"}) == admin_region_rows()
+        assert rc("catalog", "plan", "-s", site, "--detailed-exitcode").code == 0  # every worker sees it all
+        served = {line.split()[1] for line in dk.log_file.read_text().splitlines() if '"POST /v3/endpoints' in line}
+        assert len(served) == 2, served  # both workers wrote (gunicorn's access lines name the pid)
+    finally:
+        dk.stop()

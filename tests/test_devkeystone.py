@@ -128,6 +128,14 @@ def test_bad_port_is_rejected(tmp_path: Path, port: int) -> None:
         start(tmp_path, port=port)
 
 
+@pytest.mark.parametrize("workers", [0, 17])
+def test_bad_number_of_workers_is_rejected(tmp_path: Path, workers: int) -> None:
+    with pytest.raises(DevKeystoneError) as err:
+        start(tmp_path, workers=workers)
+    assert str(err.value) == f"invalid number of workers {workers}: give 1-16"
+    assert not any(tmp_path.iterdir())
+
+
 def test_env_and_clouds_yaml() -> None:
     from ruamel.yaml import YAML
 

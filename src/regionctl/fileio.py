@@ -31,12 +31,13 @@ from typing import Iterable
 from regionctl.errors import UserError
 
 
-def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise UserError(f"{path.parent}: cannot write ({exc.strerror}): choose another -o/--out") from None
+def replace_file(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    """Write ``path`` whole or not at all (temp file beside it, then rename); OSError is the caller's.
+
+    The temp file is created 0600 and gets ``mode`` before any byte is written, so a private
+    file (a password, a key) is never readable by others, not even half written.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         data = text if isinstance(text, bytes) else text.encode("utf-8")
         with os.fdopen(fd, "wb") as f:
@@ -45,14 +46,24 @@ def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException as exc:
+    except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        if isinstance(exc, OSError):
-            raise UserError(f"{path}: cannot write ({exc.strerror}): choose another -o/--out") from None
         raise
+
+
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{path.parent}: cannot write ({exc.strerror}): choose another -o/--out") from None
+    try:
+        replace_file(path, text, mode)
+    except OSError as exc:
+        where = path.parent if not os.access(path.parent, os.W_OK) else path
+        raise UserError(f"{where}: cannot write ({exc.strerror}): choose another -o/--out") from None
 
 
 def symlink_atomic(target: Path, dest: Path) -> None:

@@ -16,13 +16,19 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-from dataclasses import dataclass
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from keystoneauth1 import exceptions as ksa_exc
 
+from regionctl.catalog.address import needs_lookup
 from regionctl.catalog.model import MANAGED_KEY, MANAGED_VALUE, Catalog, Endpoint, Region, Service
+from regionctl.catalog.retry import GATEWAY, NOT_DONE, RetryPolicy, maybe_sent, parse_retry_after
 from regionctl.errors import UserError
 
 #: Keystone policy per (method, collection, item?): what a 403 says is missing.
@@ -37,7 +43,20 @@ NO_CLOUD_HINT = ("pass --os-cloud NAME (a cloud in clouds.yaml) or set OS_AUTH_U
 
 
 class KeystoneError(UserError):
-    """Keystone failed, refused, or could not be reached: one line, with what to do."""
+    """Keystone failed, refused, or could not be reached: one line, with what to do.
+
+    ``status`` is the HTTP status (None: no answer); ``transient`` says whether the same
+    request could succeed later (so "run it again" is advice that can help).
+    """
+
+    def __init__(self, message: str, status: int | None = None, transient: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.transient = transient
+
+
+class OutcomeUnknown(KeystoneError):
+    """A write was sent and no answer came back: it may or may not have been done. Re-read first."""
 
 
 def policy_for(method: str, path: str) -> str | None:
@@ -65,7 +84,11 @@ def _keystone_message(resp: Any) -> str:
 
 @dataclass
 class Keystone:
-    """An authenticated Keystone: every call goes to ``identity_url``, requests are counted."""
+    """An authenticated Keystone: every call goes to ``identity_url``, requests are counted.
+
+    Safe to share between the threads of a parallel apply (the counters take a lock; the
+    connection pool is sized by :meth:`set_parallel`).
+    """
 
     conn: Any  # openstack.connection.Connection
     identity_url: str  # versioned (.../v3): where every call goes
@@ -73,29 +96,105 @@ class Keystone:
     user: str
     region: str | None = None  # the client's region (OS_REGION_NAME / region_name)
     requests: int = 0
+    retries: int = 0  # requests sent again after a 503/429/refused connection
+    answered: bool = False  # Keystone has answered once: a refused connection now means a restart
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: told of every retry ("POST /v3/endpoints: HTTP 503; retrying in 0.4 s"): the CLI's progress line
+    on_retry: Callable[[str], None] | None = field(default=None, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    timeout: float = 120.0  # seconds without an answer before a request counts as dropped
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def set_parallel(self, n: int) -> None:
+        """Keep up to ``n`` connections open (one per writer in flight)."""
+        from keystoneauth1.session import TCPKeepAliveAdapter
+
+        http = getattr(self.conn.session, "session", None)
+        if http is None or n <= 10:
+            return
+        for prefix in ("http://", "https://"):
+            http.mount(prefix, TCPKeepAliveAdapter(pool_connections=4, pool_maxsize=n, max_retries=0))
 
     # ---- requests -------------------------------------------------------------------------------
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One identity API call; raises KeystoneError for anything but 2xx."""
-        url = self.identity_url.rstrip("/") + "/" + path.lstrip("/")
-        self.requests += 1
-        try:
-            resp = self.conn.session.request(url, method, json=body, raise_exc=False,
-                                             endpoint_filter=None, connect_retries=0)
-        except ksa_exc.Unauthorized as exc:
-            raise KeystoneError(self._auth_failed(exc)) from None
-        except ksa_exc.ClientException as exc:
-            raise KeystoneError(self._unreachable(exc)) from None
-        if resp.status_code >= 400:
-            raise KeystoneError(self._http_error(method, path, resp))
-        if resp.status_code == 204 or not resp.content:
-            return {}
-        return resp.json()  # type: ignore[no-any-return]
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None,
+             missing_ok: bool = False) -> dict[str, Any] | None:
+        """One identity API call, retried while Keystone says it was not done.
 
-    def _unreachable(self, exc: Exception) -> str:
+        Raises KeystoneError for anything but 2xx (``missing_ok``: a 404 returns None), and
+        OutcomeUnknown when a write was sent but no answer came.
+        """
+        url = self.identity_url.rstrip("/") + "/" + path.lstrip("/")
+        write = method.upper() not in ("GET", "HEAD")
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            with self._lock:
+                self.requests += 1
+            try:
+                resp = self.conn.session.request(url, method, json=body, raise_exc=False,
+                                                 endpoint_filter=None, connect_retries=0,
+                                                 timeout=self.timeout)
+            except ksa_exc.Unauthorized as exc:
+                raise KeystoneError(self._auth_failed(exc), 401) from None
+            except ksa_exc.ClientException as exc:
+                sent = maybe_sent(str(exc)) and _connect_reason(exc) is not None
+                if write and sent:
+                    raise OutcomeUnknown(self._dropped(method, path, exc), None, True) from None
+                auth_status = getattr(exc, "http_status", None) if isinstance(exc, ksa_exc.HttpError) else None
+                transient = _connect_reason(exc) is not None or auth_status in NOT_DONE
+                # A Keystone that never answered is a wrong address, not a restart: say so at once.
+                retry = transient and (self.answered or auth_status in NOT_DONE)
+                wait = self.retry.wait(attempt, time.monotonic() - started) if retry else None
+                if wait is None:
+                    raise KeystoneError(self._unreachable(exc, retried=attempt > 1), auth_status, transient) from None
+                self._retrying(method, path, _connect_reason(exc) or f"HTTP {auth_status} authenticating", wait)
+                continue
+            self.answered = True
+            status = resp.status_code
+            if status in NOT_DONE or (status in GATEWAY and not write):
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                wait = self.retry.wait(attempt, time.monotonic() - started, retry_after)
+                if wait is None:
+                    raise KeystoneError(self._http_error(method, path, resp, attempt > 1, retry_after), status, True)
+                self._retrying(method, path, f"HTTP {status}", wait)
+                continue
+            if status in GATEWAY:  # a write through a gateway that gave up: Keystone may have done it
+                raise OutcomeUnknown(self._http_error(method, path, resp), status, True)
+            if missing_ok and status == 404:
+                return None
+            if status >= 400:
+                raise KeystoneError(self._http_error(method, path, resp), status, False)
+            if status == 204 or not resp.content:
+                return {}
+            return resp.json()  # type: ignore[no-any-return]
+
+    def get(self, path: str) -> dict[str, Any]:
+        """GET that must answer (a 404 is an error)."""
+        body = self.call("GET", path)
+        assert body is not None
+        return body
+
+    def _retrying(self, method: str, path: str, why: str, wait: float) -> None:
+        with self._lock:
+            self.retries += 1
+        if self.on_retry is not None:
+            self.on_retry(f"{method} {self._api(path)}: {why}; retrying in {wait:.1f} s")
+        self.sleep(wait)
+
+    def _api(self, path: str) -> str:
+        return f"{urlsplit(self.identity_url).path.rstrip('/')}/{path.lstrip('/')}"
+
+    def _dropped(self, method: str, path: str, exc: Exception) -> str:
+        return (f"Keystone at {self.auth_url} did not answer {method} {self._api(path)} "
+                f"({_connect_reason(exc) or 'no answer'}): it may or may not have been done")
+
+    def _unreachable(self, exc: Exception, retried: bool = False) -> str:
         reason = _connect_reason(exc)
         if reason:
+            if retried:
+                reason += f", retried for up to {self.retry.budget:g} s"
             return (f"cannot reach Keystone at {self.auth_url} ({reason}): "
                     "check that it runs and that OS_AUTH_URL / clouds.yaml auth_url is right")
         if isinstance(exc, ksa_exc.DiscoveryFailure):
@@ -111,10 +210,19 @@ class Keystone:
         return (f"Keystone at {self.auth_url} rejected the credentials of user '{self.user}' (HTTP 401): "
                 "check the password, user, project and domains in OS_* / clouds.yaml")
 
-    def _http_error(self, method: str, path: str, resp: Any) -> str:
+    def _http_error(self, method: str, path: str, resp: Any, retried: bool = False,
+                    retry_after: float | None = None) -> str:
         status = resp.status_code
-        what = f"{method} {urlsplit(self.identity_url).path.rstrip('/')}/{path.lstrip('/')}"
+        what = f"{method} {self._api(path)}"
         detail = _keystone_message(resp)
+        if status in NOT_DONE or status in GATEWAY:
+            if retry_after is not None and retry_after > self.retry.budget:
+                detail += f" (asked to retry after {retry_after:g} s, beyond the {self.retry.budget:g} s cap)"
+            elif retried:
+                detail += f" (retried for up to {self.retry.budget:g} s)"
+            if status == 429:
+                return (f"Keystone at {self.auth_url} is limiting requests (HTTP 429 on {what}){': ' + detail if detail else ''}: "
+                        "wait, or lower --parallel, then re-run")
         if status == 401:
             return self._auth_failed(Exception(detail))
         if status == 403:
@@ -125,12 +233,14 @@ class Keystone:
         if status >= 500:
             return (f"Keystone at {self.auth_url} failed on {what}: HTTP {status}"
                     f"{': ' + detail if detail else ''}: check its log, then re-run")
+        if status == 404:
+            return f"Keystone has no {what.split(' ', 1)[1]} (HTTP 404): it changed since it was read; re-run the plan"
         return f"Keystone rejected {what}: HTTP {status}{': ' + detail if detail else ''}"
 
     # ---- reading --------------------------------------------------------------------------------
 
     def _list(self, coll: str) -> list[dict[str, Any]]:
-        body = self.call("GET", f"/{coll}")
+        body = self.get(f"/{coll}")
         if body.get("truncated"):
             raise KeystoneError(f"Keystone truncated its list of {coll} (list_limit in keystone.conf): "
                                 "raise or unset [catalog] list_limit so the whole catalog can be compared")
@@ -152,8 +262,30 @@ class Keystone:
                 svc.type if svc else "", svc.name if svc else "", e.get("interface", ""),
                 e.get("region_id") or e.get("region") or "", e.get("url", ""), bool(e.get("enabled", True)),
                 e.get("id"), e.get("service_id")))
+        selves = tuple(u for u in (self.identity_url,) if u != self.auth_url)
+        hosts = {urlsplit(u).hostname or "" for u in (self.auth_url, *selves)}
+        hosts |= {_host(e.url) for e in endpoints if e.type == "identity"}
         return Catalog(tuple(_parents_first(regions)), tuple(services), tuple(endpoints),
-                       auth_url=self.auth_url, auth_region=self.region)
+                       auth_url=self.auth_url, auth_region=self.region, self_urls=selves,
+                       resolved=resolve_hosts(h for h in hosts if h and needs_lookup(h)))
+
+    # ---- reading one object again (after a write whose outcome is unknown) ----------------------
+
+    def find_region(self, rid: str) -> Region | None:
+        body = self.call("GET", f"/regions/{rid}", missing_ok=True)
+        return _region(body["region"]) if body else None
+
+    def find_service_ids(self, s: Service) -> list[str]:
+        body = self.get(f"/services?type={s.type}")
+        return [str(x["id"]) for x in body.get("services", []) if (x.get("name") or "") == s.name]
+
+    def find_endpoints(self, service_id: str, interface: str, region: str) -> list[dict[str, Any]]:
+        body = self.get(f"/endpoints?service_id={service_id}&interface={interface}&region_id={region}")
+        return list(body.get("endpoints", []))
+
+    def find(self, coll: str, oid: str) -> dict[str, Any] | None:
+        body = self.call("GET", f"/{coll}/{oid}", missing_ok=True)
+        return body.get(_SINGULAR[coll]) if body else None
 
     # ---- writing (apply) ------------------------------------------------------------------------
 
@@ -173,6 +305,7 @@ class Keystone:
 
     def create_service(self, s: Service) -> str:
         body = self.call("POST", "/services", {"service": {"type": s.type, "name": s.name, "enabled": True}})
+        assert body is not None
         return str(body["service"]["id"])
 
     def enable_service(self, s: Service) -> None:
@@ -185,6 +318,7 @@ class Keystone:
         body = self.call("POST", "/endpoints", {"endpoint": {
             "service_id": service_id, "interface": e.interface, "region_id": e.region,
             "url": e.url, "enabled": e.enabled}})
+        assert body is not None
         return str(body["endpoint"]["id"])
 
     def update_endpoint(self, e: Endpoint) -> None:
@@ -192,6 +326,30 @@ class Keystone:
 
     def delete_endpoint(self, e: Endpoint) -> None:
         self.call("DELETE", f"/endpoints/{e.id}")
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+_RESOLVED: dict[str, frozenset[str]] = {}
+
+
+def resolve_hosts(hosts: Any) -> dict[str, frozenset[str]]:
+    """Host name -> its addresses (empty when it does not resolve); looked up once per process."""
+    out: dict[str, frozenset[str]] = {}
+    for h in sorted(set(hosts)):
+        if h not in _RESOLVED:
+            try:
+                infos = socket.getaddrinfo(h, None, proto=socket.IPPROTO_TCP)
+                _RESOLVED[h] = frozenset(str(i[4][0]) for i in infos)
+            except (OSError, UnicodeError):
+                _RESOLVED[h] = frozenset()
+        out[h] = _RESOLVED[h]
+    return out
 
 
 def _region(r: dict[str, Any]) -> Region:

@@ -6,6 +6,7 @@ objects carry Keystone's IDs; desired ones have none until apply creates them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 INTERFACE_ORDER: tuple[str, ...] = ("public", "internal", "admin")
@@ -79,10 +80,13 @@ class Catalog:
     regions: tuple[Region, ...] = ()
     services: tuple[Service, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
-    #: live only: where regionctl authenticated, and the client's region: that identity
-    #: endpoint is never deleted by --prune
+    #: live only: where regionctl authenticated, and the client's region. An identity endpoint
+    #: that reaches this Keystone (auth URL or ``self_urls``, by address) is never pruned.
     auth_url: str | None = field(default=None, compare=False)
     auth_region: str | None = field(default=None, compare=False)
+    self_urls: tuple[str, ...] = field(default=(), compare=False)
+    #: live only: host name -> the addresses it resolved to when read (for the comparison above)
+    resolved: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def region(self, rid: str) -> Region | None:
         return next((r for r in self.regions if r.id == rid), None)

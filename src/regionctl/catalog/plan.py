@@ -7,8 +7,8 @@ Rules (REFERENCE 3, issue 4):
 - A changed URL (or a disabled endpoint) is updated in place: the endpoint keeps its ID, so
   endpoint groups and project-endpoint associations survive.
 - Deletes happen only with ``prune``, only in managed regions (those the site declares, or
-  regionctl created and the site has since dropped), never to the identity endpoint regionctl
-  authenticated through; a service goes only when no endpoint is left for it anywhere; a region
+  regionctl created and the site has since dropped), never to an identity endpoint that reaches
+  the Keystone regionctl talks to (by address, in any region: ``address.py``); a service goes only when no endpoint is left for it anywhere; a region
   only when nothing is left in it and no region outside the plan hangs below it (Keystone would
   delete child regions with it).
 - Duplicates (one identity, several endpoints) keep the one with the right URL, else the first
@@ -19,11 +19,12 @@ Rules (REFERENCE 3, issue 4):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from regionctl.catalog.model import Catalog, Endpoint, EndpointKey, Region, Service, normalize_url
+from regionctl.catalog.address import Address, address_of, same_keystone
+from regionctl.catalog.model import Catalog, Endpoint, EndpointKey, Region, Service
 
 Op = Literal["create", "update", "delete"]
 Kind = Literal["region", "service", "endpoint"]
@@ -118,15 +119,31 @@ def managed_regions(desired: Catalog, live: Catalog) -> frozenset[str]:
     return frozenset(r.id for r in desired.regions) | frozenset(r.id for r in live.regions if r.managed)
 
 
-def is_protected(e: Endpoint, auth_url: str | None, auth_region: str | None = None) -> bool:
-    """The identity endpoint regionctl authenticated through: at the auth URL, in the client's region.
+def self_addresses(live: Catalog, protected_url: str | None = None) -> tuple[Address, ...]:
+    """The Keystone this command talks to: the auth URL (or ``protected_url``) and the v3 root found under it."""
+    urls = (protected_url,) if protected_url is not None else (live.auth_url, *live.self_urls)
+    found = (address_of(u, live.resolved) for u in urls if u)
+    return tuple(a for a in found if a is not None)
 
-    Deleting it would lock out every client configured like this one. Without a configured
-    region, every identity endpoint at that URL counts.
+
+def is_protected(e: Endpoint, selves: tuple[Address, ...], resolved: Mapping[str, frozenset[str]] | None = None) -> bool:
+    """An identity endpoint that reaches the Keystone regionctl talks to, in any region, any interface.
+
+    Compared by address (``localhost`` is ``127.0.0.1``, ``/v3`` or not, the default port
+    written or not): deleting it would lock out every client configured like this one.
     """
-    if auth_url is None or e.type != "identity" or normalize_url(e.url) != normalize_url(auth_url):
-        return False
-    return auth_region is None or e.region == auth_region
+    return e.type == "identity" and same_keystone(e.url, selves, resolved)
+
+
+def primary_services(live: Catalog) -> dict[tuple[str, str], Service]:
+    """Per (type, name), the live service new endpoints go under: the one holding most endpoints."""
+    held = Counter(e.service_id for e in live.endpoints)
+    out: dict[tuple[str, str], Service] = {}
+    for s in live.services:
+        best = out.get(s.key)
+        if best is None or held[s.id] > held[best.id]:
+            out[s.key] = s
+    return out
 
 
 @dataclass
@@ -134,8 +151,7 @@ class _Builder:
     desired: Catalog
     live: Catalog
     managed: frozenset[str]
-    protected_url: str | None
-    protected_region: str | None
+    selves: tuple[Address, ...]
     region_changes: list[Change] = field(default_factory=list)
     service_changes: list[Change] = field(default_factory=list)
     endpoint_changes: list[Change] = field(default_factory=list)
@@ -155,14 +171,7 @@ class _Builder:
                 self.unchanged += 1
 
     def primary_services(self) -> dict[tuple[str, str], Service]:
-        """Per (type, name), the live service new endpoints go under: the one holding most endpoints."""
-        held = Counter(e.service_id for e in self.live.endpoints)
-        out: dict[tuple[str, str], Service] = {}
-        for s in self.live.services:
-            best = out.get(s.key)
-            if best is None or held[s.id] > held[best.id]:
-                out[s.key] = s
-        return out
+        return primary_services(self.live)
 
     def services(self, primary: dict[tuple[str, str], Service]) -> None:
         for want in self.desired.services:
@@ -207,7 +216,7 @@ class _Builder:
     def _keeper(self, group: list[Endpoint], url: str, primary: Service | None) -> Endpoint:
         """Of duplicates, keep: right URL and enabled, then the protected one, then the primary service's."""
         def rank(e: Endpoint) -> tuple[bool, bool, bool, bool]:
-            return (e.url == url and e.enabled, e.url == url, is_protected(e, self.protected_url, self.protected_region),
+            return (e.url == url and e.enabled, e.url == url, is_protected(e, self.selves, self.live.resolved),
                     primary is not None and e.service_id == primary.id)
         best = group[0]
         for e in group[1:]:
@@ -216,7 +225,7 @@ class _Builder:
         return best
 
     def _delete_endpoint(self, e: Endpoint, reason: str) -> None:
-        if is_protected(e, self.protected_url, self.protected_region):
+        if is_protected(e, self.selves, self.live.resolved):
             self.notes.append(f"endpoint {e.label()} {e.url} ({reason}) is kept: "
                               "regionctl authenticated through it")
             return
@@ -281,16 +290,15 @@ class _Builder:
 
 
 def plan(desired: Catalog, live: Catalog, prune: bool = False, managed: Iterable[str] | None = None,
-         protected_url: str | None = None, protected_region: str | None = None) -> Plan:
+         protected_url: str | None = None) -> Plan:
     """Compare ``desired`` with ``live``; see the module docstring for the rules.
 
-    ``managed`` defaults to :func:`managed_regions`; the protected endpoint defaults to the URL
-    and region the live catalog was read through.
+    ``managed`` defaults to :func:`managed_regions`; the protected Keystone defaults to the
+    URLs the live catalog was read through.
     """
     b = _Builder(desired, live,
                  frozenset(managed) if managed is not None else managed_regions(desired, live),
-                 protected_url if protected_url is not None else live.auth_url,
-                 protected_region if protected_region is not None else live.auth_region)
+                 self_addresses(live, protected_url))
     b.regions()
     primary = b.primary_services()
     b.services(primary)

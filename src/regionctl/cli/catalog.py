@@ -66,11 +66,16 @@ def catalog() -> None:
     """The shared Keystone catalog as code: plan, apply, show, import."""
 
 
-def _make_plan(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any]:
+def _plan_with_live(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any, Catalog]:
     desired = _load_desired(site)
     ks = _connect(cloud)
     live = ks.read()
-    return plan(desired, live, prune=prune), ks
+    return plan(desired, live, prune=prune), ks, live
+
+
+def _make_plan(site: str, cloud: str | None, prune: bool) -> tuple[Plan, Any]:
+    p, ks, _ = _plan_with_live(site, cloud, prune)
+    return p, ks
 
 
 def _region_text(r: Region) -> str:
@@ -116,7 +121,7 @@ def _row(c: Change) -> list[str]:
     return row
 
 
-def _print_changes(title: str | None, changes: tuple[Change, ...]) -> None:
+def _print_changes(title: str | None, changes: tuple[Change, ...] | list[Change]) -> None:
     """Aligned plain columns: stable in logs and diffs, no trailing padding."""
     if title:
         click.echo(title)
@@ -139,11 +144,21 @@ def print_plan(p: Plan, where: str) -> None:
     click.echo(p.summary() if p.changes else f"No changes: Keystone matches the site. {p.summary()}")
 
 
-def _emit_plan(p: Plan, fmt: str, where: str) -> None:
+def _document(p: Plan, live: Catalog, where: str, site: str) -> dict[str, Any]:
+    from regionctl.catalog.planfile import document, site_files, site_revision
+
+    try:
+        revision: str | None = site_revision(site_files(Path(site)))
+    except OSError:
+        revision = None
+    return document(p, live, where, str(Path(site).resolve()), revision)
+
+
+def _emit_plan(p: Plan, fmt: str, where: str, doc: dict[str, Any]) -> None:
     if fmt == "json":
-        click.echo(json.dumps({"keystone": where, **p.to_dict()}, indent=2))
+        click.echo(json.dumps(doc, indent=2))
     elif fmt == "yaml":
-        emit([{"keystone": where, **p.to_dict()}], "yaml")
+        emit([doc], "yaml")
     elif fmt == "value":
         for c in p.changes:
             click.echo(" ".join(x for x in _row(c) if x))
@@ -156,11 +171,22 @@ def _emit_plan(p: Plan, fmt: str, where: str) -> None:
 @cloud_option
 @prune_option
 @format_option("table")
+@click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False), metavar="PLAN",
+              help="Also save the plan (JSON, with the live catalog's fingerprint) for 'catalog apply PLAN'.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 1 on error, 2 with changes.")
-def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, detailed_exitcode: bool) -> None:
-    """Show what apply would change in Keystone's catalog (nothing is written)."""
-    p, ks = _make_plan(site, cloud, prune)
-    _emit_plan(p, fmt, _where(ks))
+def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, out: str | None, detailed_exitcode: bool) -> None:
+    """Show what apply would change in Keystone's catalog (nothing is written to Keystone)."""
+    from regionctl.catalog.planfile import dumps
+    from regionctl.fileio import write_atomic
+
+    p, ks, live = _plan_with_live(site, cloud, prune)
+    doc = _document(p, live, _where(ks), site)
+    _emit_plan(p, fmt, _where(ks), doc)
+    if out is not None:
+        write_atomic(Path(out), dumps(doc), 0o600)
+        if fmt == "table":
+            click.echo(f"Saved the plan to {out}: 'regionctl catalog apply {out}' executes exactly this plan "
+                       "while Keystone's catalog stays as it is now.")
     if detailed_exitcode and p.has_changes:
         raise click.exceptions.Exit(2)
 
@@ -172,16 +198,47 @@ def _where(ks: Any) -> str:
 # ---- apply --------------------------------------------------------------------------------------
 
 
+def _saved_plan(path: str, cloud: str | None, prune: bool) -> tuple[Plan, Any, Catalog]:
+    """A saved plan, refused when the live catalog is no longer the one it was made against."""
+    from regionctl.catalog.planfile import plan_of, read, stale_reason
+
+    doc = read(path)
+    ks = _connect(cloud)
+    live = ks.read()
+    if doc.get("auth_url") not in (None, ks.auth_url):
+        raise UserError(f"{path}: the plan was made against {doc.get('auth_url')}, not {ks.auth_url}: "
+                        "use the same cloud, or make a new plan")
+    why = stale_reason(doc, live)
+    if why is not None:
+        raise UserError(f"{path}: stale plan: Keystone's catalog changed since it was made ({why}): "
+                        f"make a new one with 'regionctl catalog plan -o {path}' and review it")
+    if prune and not doc["prune"]:
+        raise UserError(f"{path}: the plan was made without --prune: make a new one with --prune")
+    return plan_of(doc, live, path), ks, live
+
+
 @catalog.command("apply")
+@click.argument("saved", metavar="[PLAN]", required=False, type=click.Path(dir_okay=False))
 @site_option
 @cloud_option
 @prune_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
-def apply_cmd(site: str, cloud: str | None, prune: bool, yes: bool) -> None:
-    """Make Keystone's catalog match the site: regions, services, endpoints (updates keep IDs)."""
-    from regionctl.catalog.apply import apply
+@click.option("--parallel", default=10, show_default=True, type=click.IntRange(1, 64), metavar="N",
+              help="Writes in flight at once (each still waits for what it depends on).")
+@click.option("--retry-for", "retry_for", default=30.0, show_default=True, type=click.FloatRange(0, 3600),
+              metavar="SECONDS",
+              help="How long one request may be retried while Keystone answers 503/429 or refuses connections "
+                   "(0: never retry).")
+def apply_cmd(saved: str | None, site: str, cloud: str | None, prune: bool, yes: bool, parallel: int,
+              retry_for: float) -> None:
+    """Make Keystone's catalog match the site (or execute a saved PLAN): regions, services, endpoints."""
+    from regionctl.catalog.apply import ApplyError, apply
+    from regionctl.catalog.retry import NO_RETRIES, RetryPolicy
 
-    p, ks = _make_plan(site, cloud, prune)
+    if saved is not None:
+        p, ks, live = _saved_plan(saved, cloud, prune)
+    else:
+        p, ks, live = _plan_with_live(site, cloud, prune)
     print_plan(p, _where(ks))
     if not p.has_changes:
         return
@@ -190,38 +247,60 @@ def apply_cmd(site: str, cloud: str | None, prune: bool, yes: bool) -> None:
             raise UserError("not applying: stdin is not a terminal, so nobody can confirm; "
                             "review 'regionctl catalog plan', then pass --yes")
         click.confirm(f"Apply these {len(p.changes)} changes to Keystone at {mask_urls(ks.auth_url)}?", abort=True)
-    with _progress(len(p.changes)) as report:
-        done = apply(p, ks, report)
-    click.echo(done.summary())
+    ks.retry = RetryPolicy(budget=retry_for) if retry_for > 0 else NO_RETRIES
+    with _progress(len(p.changes)) as bar:
+        ks.on_retry = bar.note
+        try:
+            done = apply(p, ks, bar.report, parallel=parallel, live=live)
+        except ApplyError as exc:
+            bar.stop()
+            if exc.done.done:
+                _print_changes(f"Done before it stopped ({len(exc.done.done)} of {len(p.changes)}):", exc.done.done)
+            raise
+    extra = [f"{n} {what}" for n, what in ((ks.retries, "request(s) retried"),
+                                           (done.recovered, "lost answer(s) settled by reading back")) if n]
+    click.echo(done.summary() + (f" ({'; '.join(extra)})" if extra else ""))
 
 
 class _progress:
-    """A rich progress bar on a terminal (stderr); nothing when piped."""
+    """A rich progress bar on a terminal (stderr): writes done / total and the rate; nothing when piped."""
 
     def __init__(self, total: int) -> None:
         self.total = total
         self.bar: Any = None
         self.task: Any = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> _progress:
         if sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                                 console=console(stderr=True), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("applying", total=self.total)
-        return self.report
+            self.task = self.bar.add_task("applying", total=self.total, rate="")
+        return self
 
-    def report(self, change: Change | None, index: int, total: int) -> None:
+    def report(self, change: Change | None, done: int, total: int) -> None:
         if self.bar is None:
             return
         label = "done" if change is None else " ".join(x for x in _row(change)[:5] if x)
-        self.bar.update(self.task, completed=index, description=label[:60])
+        speed = self.bar.tasks[0].speed if self.bar.tasks else None
+        rate = f"{speed:.1f} writes/s" if speed else ""
+        self.bar.update(self.task, completed=done, description=label[:48].ljust(48), rate=rate)
 
-    def __exit__(self, *exc: Any) -> None:
+    def note(self, text: str) -> None:
+        """A retry, as a line above the bar (on a terminal only: piped output stays one line per error)."""
+        if self.bar is not None:
+            self.bar.console.print(f"retry: {text}", markup=False, highlight=False)
+
+    def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
 
 
 # ---- show ---------------------------------------------------------------------------------------
@@ -298,9 +377,13 @@ def import_cmd(clouds: tuple[str, ...], output: str) -> None:
               help="Port on 127.0.0.1 (0: the previous one if free, else any free port).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False),
               help="Data directory (SQLite, keys, log; default ~/.local/state/regionctl/dev-keystone).")
-def dev_keystone(site: str | None, port: int, data: str | None) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Server processes on the one database (more than 1: gunicorn, as a production Keystone "
+                   "runs several behind a load balancer).")
+def dev_keystone(site: str | None, port: int, data: str | None, workers: int) -> None:
     """Run a real Keystone on 127.0.0.1 for trying regionctl out; prints how to use it; Ctrl-C stops it."""
     from regionctl import devkeystone
+    from regionctl.cli.devkeystone import print_banner, print_stopping
 
     if site is None and Path("site.yaml").is_file():
         site = "."
@@ -309,7 +392,8 @@ def dev_keystone(site: str | None, port: int, data: str | None) -> None:
         region = _load_site(site).identity_region()
     data_dir = Path(data) if data else _default_data_dir()
     try:
-        code = devkeystone.run_foreground(data_dir, region=region, port=port)
+        code = devkeystone.run_foreground(data_dir, region=region, port=port, workers=workers,
+                                          on_ready=print_banner, on_stop=print_stopping)
     except devkeystone.DevKeystoneError as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     if code:
