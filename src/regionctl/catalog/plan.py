@@ -87,6 +87,11 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def drifted(self) -> bool:
+        """Keystone differs from the site: changes to make, or deletes held back for want of --prune."""
+        return bool(self.changes or self.not_pruned)
+
     def count(self, op: Op) -> int:
         return sum(1 for c in self.changes if c.op == op)
 

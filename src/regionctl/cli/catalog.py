@@ -173,7 +173,8 @@ def _emit_plan(p: Plan, fmt: str, where: str, doc: dict[str, Any]) -> None:
 @format_option("table")
 @click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False), metavar="PLAN",
               help="Also save the plan (JSON, with the live catalog's fingerprint) for 'catalog apply PLAN'.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 1 on error, 2 with changes.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 with no changes, 1 on error, 2 with changes or deletes held back without --prune.")
 def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, out: str | None, detailed_exitcode: bool) -> None:
     """Show what apply would change in Keystone's catalog (nothing is written to Keystone)."""
     from regionctl.catalog.planfile import dumps
@@ -187,7 +188,7 @@ def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, out: str | Non
         if fmt == "table":
             click.echo(f"Saved the plan to {out}: 'regionctl catalog apply {out}' executes exactly this plan "
                        "while Keystone's catalog stays as it is now.")
-    if detailed_exitcode and p.has_changes:
+    if detailed_exitcode and p.drifted:
         raise click.exceptions.Exit(2)
 
 
