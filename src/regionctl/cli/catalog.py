@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,61 @@ def _connect(cloud: str | None) -> Any:
     from regionctl.catalog.live import connect
 
     return connect(cloud)
+
+
+def clouds_option(f: Any) -> Any:
+    return click.option("--cloud", "clouds", multiple=True, metavar="NAME",
+                        help="Only this cloud of the site (repeatable; default: every cloud it declares, each "
+                             "against its own Keystone through its os_cloud clouds.yaml entry).")(f)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One Keystone to plan against: the site's cloud (None: a site without clouds) and how to reach it."""
+
+    cloud: str | None
+    os_cloud: str | None
+    desired: Catalog
+    identity: tuple[str, ...]  # the URLs the site registers for this cloud's Keystone
+
+    @property
+    def label(self) -> str:
+        return f"cloud {self.cloud}: " if self.cloud else ""
+
+
+def _targets(site_dir: str, clouds: tuple[str, ...], os_cloud: str | None) -> list[_Target]:
+    site = _load_site(site_dir)
+    if not site.clouds:
+        if clouds:
+            raise UserError(f"--cloud {clouds[0]}: the site declares no clouds: drop --cloud")
+        return [_Target(None, os_cloud, desired_catalog(site), ())]
+    unknown = [c for c in clouds if c not in site.clouds]
+    if unknown:
+        raise UserError(f"--cloud {unknown[0]}: the site declares no such cloud: use one of {', '.join(site.clouds)}")
+    names = list(dict.fromkeys(clouds)) or list(site.clouds)
+    if os_cloud and len(names) > 1:
+        raise UserError("--os-cloud names one Keystone, and the site has several clouds: add --cloud NAME "
+                        "(without --os-cloud, each cloud uses its os_cloud entry from site.yaml)")
+    out = []
+    for name in names:
+        desired = desired_catalog(site, name)
+        identity = tuple(sorted({e.url for e in desired.endpoints if e.type == "identity"}))
+        out.append(_Target(name, os_cloud or site.clouds[name].os_cloud or name, desired, identity))
+    return out
+
+
+def _reach(t: _Target) -> Any:
+    """The Keystone of ``t``, refused when the credentials reach another one than the site declares."""
+    from regionctl.catalog.address import address_of, same_keystone
+
+    ks = _connect(t.os_cloud)
+    if t.cloud is not None and t.identity:
+        selves = tuple(a for a in (address_of(u) for u in t.identity) if a is not None)
+        if not same_keystone(ks.auth_url, selves):
+            raise UserError(f"cloud {t.cloud}: the credentials of clouds.yaml entry '{t.os_cloud}' reach the Keystone "
+                            f"at {mask_urls(ks.auth_url)}, which is not the one the site declares for {t.cloud} "
+                            f"({', '.join(mask_urls(u) for u in t.identity)}): fix the entry or site.yaml")
+    return ks
 
 
 # ---- plan ---------------------------------------------------------------------------------------
@@ -169,26 +225,48 @@ def _emit_plan(p: Plan, fmt: str, where: str, doc: dict[str, Any]) -> None:
 @catalog.command("plan")
 @site_option
 @cloud_option
+@clouds_option
 @prune_option
 @format_option("table")
 @click.option("-o", "--out", "out", default=None, type=click.Path(dir_okay=False), metavar="PLAN",
               help="Also save the plan (JSON, with the live catalog's fingerprint) for 'catalog apply PLAN'.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 with no changes, 1 on error, 2 with changes or deletes held back without --prune.")
-def plan_cmd(site: str, cloud: str | None, prune: bool, fmt: str, out: str | None, detailed_exitcode: bool) -> None:
-    """Show what apply would change in Keystone's catalog (nothing is written to Keystone)."""
+def plan_cmd(site: str, cloud: str | None, clouds: tuple[str, ...], prune: bool, fmt: str, out: str | None,
+             detailed_exitcode: bool) -> None:
+    """Show what apply would change in Keystone's catalog (nothing is written to Keystone).
+
+    A site with several clouds gets one plan per cloud, each against its own Keystone.
+    """
     from regionctl.catalog.planfile import dumps
     from regionctl.fileio import write_atomic
 
-    p, ks, live = _plan_with_live(site, cloud, prune)
-    doc = _document(p, live, _where(ks), site)
-    _emit_plan(p, fmt, _where(ks), doc)
-    if out is not None:
-        write_atomic(Path(out), dumps(doc), 0o600)
-        if fmt == "table":
-            click.echo(f"Saved the plan to {out}: 'regionctl catalog apply {out}' executes exactly this plan "
-                       "while Keystone's catalog stays as it is now.")
-    if detailed_exitcode and p.drifted:
+    targets = _targets(site, clouds, cloud)
+    if out is not None and len(targets) > 1:
+        raise UserError("-o/--out saves one plan: add --cloud NAME to choose the cloud")
+    drifted, failed = False, []
+    for t in targets:
+        try:
+            ks = _reach(t)
+            live = ks.read()
+        except UserError as exc:
+            if len(targets) == 1:
+                raise
+            click.echo(f"regionctl: error: {t.label}{exc}", err=True)
+            failed.append(str(t.cloud))
+            continue
+        p = plan(t.desired, live, prune=prune)
+        doc = _document(p, live, _where(ks), site)
+        _emit_plan(p, fmt, t.label + _where(ks), doc)
+        drifted = drifted or p.drifted
+        if out is not None:
+            write_atomic(Path(out), dumps(doc), 0o600)
+            if fmt == "table":
+                click.echo(f"Saved the plan to {out}: 'regionctl catalog apply {out}' executes exactly this plan "
+                           "while Keystone's catalog stays as it is now.")
+    if failed:
+        raise UserError(f"not everything was planned: cloud(s) {', '.join(failed)} could not be read (above)")
+    if detailed_exitcode and drifted:
         raise click.exceptions.Exit(2)
 
 
@@ -222,6 +300,7 @@ def _saved_plan(path: str, cloud: str | None, prune: bool) -> tuple[Plan, Any, C
 @click.argument("saved", metavar="[PLAN]", required=False, type=click.Path(dir_okay=False))
 @site_option
 @cloud_option
+@clouds_option
 @prune_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (required when stdin is not a terminal).")
 @click.option("--parallel", default=10, show_default=True, type=click.IntRange(1, 64), metavar="N",
@@ -230,17 +309,27 @@ def _saved_plan(path: str, cloud: str | None, prune: bool) -> tuple[Plan, Any, C
               metavar="SECONDS",
               help="How long one request may be retried while Keystone answers 503/429 or refuses connections "
                    "(0: never retry).")
-def apply_cmd(saved: str | None, site: str, cloud: str | None, prune: bool, yes: bool, parallel: int,
-              retry_for: float) -> None:
-    """Make Keystone's catalog match the site (or execute a saved PLAN): regions, services, endpoints."""
+def apply_cmd(saved: str | None, site: str, cloud: str | None, clouds: tuple[str, ...], prune: bool, yes: bool,
+              parallel: int, retry_for: float) -> None:
+    """Make Keystone's catalog match the site (or execute a saved PLAN): regions, services, endpoints.
+
+    A site with several clouds is applied cloud by cloud, each to its own Keystone.
+    """
+    if saved is not None:
+        p, ks, live = _saved_plan(saved, cloud, prune)
+        _apply_one(p, ks, live, "", yes, parallel, retry_for)
+        return
+    for t in _targets(site, clouds, cloud):
+        ks = _reach(t)
+        live = ks.read()
+        _apply_one(plan(t.desired, live, prune=prune), ks, live, t.label, yes, parallel, retry_for)
+
+
+def _apply_one(p: Plan, ks: Any, live: Catalog, label: str, yes: bool, parallel: int, retry_for: float) -> None:
     from regionctl.catalog.apply import ApplyError, apply
     from regionctl.catalog.retry import NO_RETRIES, RetryPolicy
 
-    if saved is not None:
-        p, ks, live = _saved_plan(saved, cloud, prune)
-    else:
-        p, ks, live = _plan_with_live(site, cloud, prune)
-    print_plan(p, _where(ks))
+    print_plan(p, label + _where(ks))
     if not p.has_changes:
         return
     if not yes:
@@ -311,15 +400,21 @@ class _progress:
 @click.option("-s", "--site", "site", default=None, type=click.Path(),
               help="The site to compare with (default: the current directory, if it holds site.yaml).")
 @cloud_option
+@click.option("--cloud", "site_cloud", default=None, metavar="NAME",
+              help="Which cloud of the site to show (default: its first).")
 @format_option("table")
-def show_cmd(site: str | None, cloud: str | None, fmt: str) -> None:
+def show_cmd(site: str | None, cloud: str | None, site_cloud: str | None, fmt: str) -> None:
     """The live catalog as regions x service types, with drift against the site marked."""
     from regionctl.catalog.drift import LEGEND, compare, drifted, matrix
 
     if site is None and Path("site.yaml").is_file():
         site = "."
-    desired = _load_desired(site) if site is not None else None
-    ks = _connect(cloud)
+    if site is not None:
+        t = _targets(site, (site_cloud,) if site_cloud else (), cloud)[0]
+        desired: Catalog | None = t.desired
+        ks = _reach(t)
+    else:
+        desired, ks = None, _connect(cloud)
     live = ks.read()
     cells = compare(live, desired)
     if fmt != "table":
