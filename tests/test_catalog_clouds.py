@@ -99,3 +99,30 @@ def test_an_unreachable_cloud_does_not_stop_the_other(two, tmp_path: Path) -> No
     lines = r.err.splitlines()
     assert len(lines) == 2 and lines[0].startswith("regionctl: error: cloud CloudTwo: "), r.err
     assert lines[1] == "regionctl: error: not everything was planned: cloud(s) CloudTwo could not be read (above)"
+
+
+def test_dev_keystone_runs_one_keystone_per_cloud(tmp_path: Path) -> None:
+    """`regionctl dev-keystone -s examples/two-clouds`: CloudOne's and CloudTwo's Keystones at once."""
+    import signal
+    from conftest import EXAMPLES
+    if not keystone_available():
+        pytest.skip("needs regionctl[keystone]")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    p = subprocess.Popen([sys.executable, "-m", "regionctl", "dev-keystone", "-s", str(EXAMPLES / "two-clouds"),
+                          "--data", str(tmp_path / "dk")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env, start_new_session=True)
+    try:
+        assert p.stdout is not None
+        firsts = []
+        while len(firsts) < 2:
+            line = p.stdout.readline()
+            assert line, p.stderr.read() if p.stderr else ""
+            if line.startswith("Keystone "):
+                firsts.append(line)
+    finally:
+        os.killpg(p.pid, signal.SIGINT)
+        p.communicate(timeout=60)
+    assert [" for region RegionOne at http://127.0.0.1:" in firsts[0],
+            " for region RegionTwo at http://127.0.0.1:" in firsts[1]] == [True, True], firsts
+    assert yaml.safe_load((tmp_path / "dk/CloudOne/clouds.yaml").read_text())["clouds"].keys() == {"cloud-one"}
+    assert yaml.safe_load((tmp_path / "dk/CloudTwo/clouds.yaml").read_text())["clouds"].keys() == {"cloud-two"}

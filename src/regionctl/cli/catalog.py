@@ -468,7 +468,8 @@ def import_cmd(clouds: tuple[str, ...], output: str) -> None:
 
 @click.command("dev-keystone")
 @click.option("-s", "--site", "site", default=None, type=click.Path(),
-              help="Bootstrap the site's identity region (default: the current directory's site, else RegionOne).")
+              help="Bootstrap the site's identity region, or one Keystone per cloud of a site with clouds "
+                   "(default: the current directory's site, else RegionOne).")
 @click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1 (0: the previous one if free, else any free port).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False),
@@ -483,13 +484,20 @@ def dev_keystone(site: str | None, port: int, data: str | None, workers: int) ->
 
     if site is None and Path("site.yaml").is_file():
         site = "."
-    region = devkeystone.DEFAULT_REGION
-    if site is not None:
-        region = _load_site(site).identity_region()
     data_dir = Path(data) if data else _default_data_dir()
+    specs = [devkeystone.Spec(data_dir, devkeystone.DEFAULT_REGION, port=port)]
+    if site is not None:
+        model = _load_site(site)
+        specs = [devkeystone.Spec(data_dir, model.identity_region(), port=port)]
+        if model.clouds:  # one Keystone per cloud: a data dir each, under --data
+            if port:
+                raise UserError("--port names one port, and the site has several clouds: leave it out "
+                                "(each Keystone takes a free port and keeps it)")
+            specs = [devkeystone.Spec(data_dir / name, model.identity_regions(name)[0] if model.identity_regions(name)
+                                      else devkeystone.DEFAULT_REGION, cloud.os_cloud or name)
+                     for name, cloud in model.clouds.items()]
     try:
-        code = devkeystone.run_foreground(data_dir, region=region, port=port, workers=workers,
-                                          on_ready=print_banner, on_stop=print_stopping)
+        code = devkeystone.run_several(specs, workers=workers, on_ready=print_banner, on_stop=print_stopping)
     except devkeystone.DevKeystoneError as exc:
         raise UserError(str(exc).splitlines()[0]) from None
     if code:

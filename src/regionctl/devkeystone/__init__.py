@@ -42,9 +42,11 @@ from regionctl.devkeystone.handle import DevKeystone
 from regionctl.devkeystone.launcher import (
     MAX_WORKERS,
     Running,
+    Spec,
     keystone_available,
     prepare,
     run_foreground,
+    run_several,
     start,
     workers_available,
 )
@@ -73,9 +75,11 @@ __all__ = [
     "DevKeystone",
     "DevKeystoneError",
     "Running",
+    "Spec",
     "keystone_available",
     "prepare",
     "run_foreground",
+    "run_several",
     "start",
     "workers_available",
 ]

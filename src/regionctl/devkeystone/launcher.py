@@ -199,6 +199,16 @@ class Running:
     version: str  # Keystone's package version
 
 
+@dataclass(frozen=True)
+class Spec:
+    """One Keystone to run: where its data lives, the region it bootstraps, its clouds.yaml name."""
+
+    data_dir: Path
+    region: str = DEFAULT_REGION
+    cloud: str = "regionctl-dev"
+    port: int = 0
+
+
 def run_foreground(
     data_dir: Path,
     region: str = DEFAULT_REGION,
@@ -217,41 +227,73 @@ def run_foreground(
     Printing is the caller's (``regionctl.cli.devkeystone``): ``on_ready`` once it
     answers, ``on_stop`` when Ctrl-C or SIGTERM stops it.
     """
+    return run_several([Spec(data_dir, region, cloud, port)], password, workers=workers,
+                       on_ready=on_ready, on_stop=on_stop)
+
+
+def run_several(
+    specs: Sequence[Spec],
+    password: str | None = None,
+    *,
+    workers: int = 1,
+    on_ready: Callable[[Running], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> int:
+    """Several Keystones at once (a site of several clouds), each with its own data dir and port;
+    one Ctrl-C stops them all, and one that exits stops the others."""
     import shlex
 
-    t0 = time.monotonic()
+    started: list[DevKeystone] = []
     try:
-        dk = start(data_dir, region=region, port=port, password=password, workers=workers)
-    except KeyboardInterrupt:
-        return 130
-    try:
-        openrc = dk.data_dir / "openrc"
-        clouds = dk.data_dir / "clouds.yaml"
-        env_lines = [f"export {k}={shlex.quote(v)}" for k, v in dk.env().items()]
-        try:
-            write_private(openrc, "# regionctl dev keystone\n" + "\n".join(env_lines) + "\n")
-            write_private(clouds, dk.clouds_yaml(cloud))
-        except OSError as e:
-            raise DevKeystoneError(f"cannot write into {dk.data_dir}: {e.strerror or e}") from None
-        proc = dk.process
-        assert proc is not None
+        ready: list[Running] = []
+        for spec in specs:
+            t0 = time.monotonic()
+            try:
+                dk = start(spec.data_dir, region=spec.region, port=spec.port, password=password, workers=workers)
+            except KeyboardInterrupt:
+                return 130
+            started.append(dk)
+            openrc = dk.data_dir / "openrc"
+            clouds = dk.data_dir / "clouds.yaml"
+            env_lines = [f"export {k}={shlex.quote(v)}" for k, v in dk.env().items()]
+            try:
+                write_private(openrc, "# regionctl dev keystone\n" + "\n".join(env_lines) + "\n")
+                write_private(clouds, dk.clouds_yaml(spec.cloud))
+            except OSError as e:
+                raise DevKeystoneError(f"cannot write into {dk.data_dir}: {e.strerror or e}") from None
+            ready.append(Running(dk, time.monotonic() - t0, openrc, clouds, dk.data_dir / PASSWORD_FILE,
+                                 spec.cloud, keystone_version()))
         try:  # Ctrl-C may come as soon as the banner is out: catch it from there on
             with _sigterm_as_interrupt():
-                if on_ready is not None:
-                    on_ready(Running(dk, time.monotonic() - t0, openrc, clouds, dk.data_dir / PASSWORD_FILE,
-                                     cloud, keystone_version()))
-                rc = proc.wait()
+                for r in ready:
+                    if on_ready is not None:
+                        on_ready(r)
+                gone = _wait_any(started)
         except KeyboardInterrupt:
             if on_stop is not None:
                 on_stop()
             return 0
-        tail = Layout.of(dk.data_dir).log_tail()
+        rc = gone.process.returncode if gone.process is not None else None
+        tail = Layout.of(gone.data_dir).log_tail()
         raise DevKeystoneError(
             f"dev keystone exited unexpectedly ({_describe_status(rc)}): "
-            f"{last_message(tail)} (log: {dk.log_file})"
+            f"{last_message(tail)} (log: {gone.log_file})"
         )
     finally:
-        dk.stop()
+        for dk in started:
+            dk.stop()
+
+
+def _wait_any(running: Sequence[DevKeystone]) -> DevKeystone:
+    """Block until one of the servers exits (one server: wait on it alone)."""
+    if len(running) == 1 and running[0].process is not None:
+        running[0].process.wait()
+        return running[0]
+    while True:
+        for dk in running:
+            if dk.process is not None and dk.process.poll() is not None:
+                return dk
+        time.sleep(0.5)
 
 
 # --------------------------------------------------------------------------- #
