@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from regionctl.catalog.desired import desired_catalog
 from regionctl.catalog.drift import compare, matrix
@@ -481,17 +482,18 @@ def test_import_irregular_catalog_is_exact_and_warns(tmp_path: Path) -> None:
                                                           ("service", "s"), ("service", "g")]
 
 
-def test_import_merges_clouds_and_reports_a_second_keystone() -> None:
+def test_import_of_two_keystones_is_a_site_of_two_clouds() -> None:
+    """Issue 13: each Keystone's catalog becomes a cloud (named after its clouds.yaml entry)."""
     a = as_live(desired_catalog(site_of("admin-region")), AUTH)
     b = as_live(desired_catalog(site_of("genestack-sjc-dfw")), "http://127.0.0.1:5001/v3")
     result = site_from_catalogs([("cloud 'a'", a), ("cloud 'b'", b)])
     assert result.regions == 5
-    assert result.warnings == [
-        "cloud 'b' has its own Keystone (https://keystone.api.sjc.example.com/v3, "
-        "https://keystone.internal.sjc.example.com/v3, region 'sjc'): a site shares one Keystone, "
-        "so its regions get 'AR''s identity endpoints"]
-    text = result.files["site.yaml"]
-    assert text.count("keystone:") == 1
+    assert result.warnings == []
+    doc = yaml.safe_load(result.files["site.yaml"])
+    assert doc["clouds"] == {"a": {"os_cloud": "a"}, "b": {"os_cloud": "b"}}
+    assert {r: v["cloud"] for r, v in doc["regions"].items()} == {
+        "AR": "a", "OSR1": "a", "OSR2": "a", "sjc": "b", "dfw": "b"}
+    assert [r for r, v in doc["regions"].items() if "keystone" in v["services"]] == ["AR", "sjc"]
 
 
 def test_import_refuses_a_non_empty_directory(tmp_path: Path) -> None:

@@ -664,7 +664,7 @@ def test_refused_connections_after_keystone_answered_are_retried(ks: DevKeystone
 # ---- several clouds, and dev-keystone itself ---------------------------------------------------
 
 
-def test_import_merges_two_clouds(ks: DevKeystone, rc: Callable[..., Result], tmp_path: Path,
+def test_import_of_two_keystones_is_a_site_of_two_clouds(ks: DevKeystone, rc: Callable[..., Result], tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # serial, so Keystone lists the regions in the site's order (the importer keeps that order)
     assert rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes", "--parallel", "1").code == 0
@@ -679,17 +679,23 @@ def test_import_merges_two_clouds(ks: DevKeystone, rc: Callable[..., Result], tm
         out = tmp_path / "merged"
         r = rc("catalog", "import", "--os-cloud", "a", "--os-cloud", "b", "-o", str(out))
         assert r.code == 0, r.err
-        assert (f"warning: cloud 'b' has its own Keystone ({other.url}, region 'Far'): a site shares one "
-                "Keystone, so its regions get 'AR''s identity endpoints") in r.err.splitlines()
+        assert not [line for line in r.err.splitlines() if "has its own Keystone" in line], r.err
         from regionctl.check.site import check_all
         from regionctl.site.load import load
 
         site = load(out).site
         assert site is not None
         assert list(site.regions) == ["RegionOne", "AR", "OSR1", "OSR2", "Far"]
-        assert site.identity_regions() == ["AR"]
+        assert list(site.clouds) == ["a", "b"] and [site.cloud_of(r) for r in site.regions] == ["a"] * 4 + ["b"]
+        assert site.identity_regions("a") == ["AR"] and site.identity_regions("b") == ["Far"]
         assert [str(p) for p in check_all(load(out)) if p.is_error] == []
-        assert rc("catalog", "plan", "-s", str(out), "--os-cloud", "a").code == 0
+        r = rc("catalog", "plan", "-s", str(out))  # each cloud against its own Keystone
+        assert r.code == 0, r.out + r.err
+        a, b = r.out.split("Catalog plan against cloud b: ")
+        assert a.startswith("Catalog plan against cloud a: ") and b.startswith(f"{other.url} as admin:")
+        assert "No changes: Keystone matches the site." in b
+        # cloud a: only the identity endpoints of the session Keystone's own bootstrap region, as warned
+        assert "Plan: 1 to create, 2 to update in place, 0 to delete" in a
     finally:
         other.stop()
 

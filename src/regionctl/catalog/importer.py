@@ -14,6 +14,7 @@ needs and empty values, which ``validate`` accepts and ``render`` reports as mis
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,11 +135,63 @@ def _best_address(entries: list[tuple[str, CatalogType, str]], region: str) -> s
 
 
 def site_from_catalogs(sources: list[tuple[str, Catalog]]) -> Imported:
-    """Merge one or more live catalogs (label, catalog) into the files of one site."""
+    """Merge one or more live catalogs (label, catalog) into the files of one site.
+
+    Catalogs of one Keystone merge into one cloud; catalogs of several Keystones (each with its
+    own identity endpoints) become a site of several clouds, each named after its label
+    (``cloud 'NAME'``: the clouds.yaml entry, which becomes the cloud's ``os_cloud``).
+    """
     if not sources:
         raise UserError("nothing to import: give at least one cloud")
     warnings: list[str] = []
-    regions: dict[str, _RegionData] = {}
+    groups: list[tuple[frozenset[str], list[tuple[str, Catalog]]]] = []
+    for label, cat in sources:
+        urls = frozenset(_identity_region(cat)[1].values())
+        group = next((g for g in groups if urls and g[0] == urls), None) if urls else (groups[0] if groups else None)
+        if group is None:
+            groups.append((urls, [(label, cat)]))
+        else:
+            group[1].append((label, cat))
+    if len(groups) == 1:
+        regions: dict[str, _RegionData] = {}
+        identity_region, n = _collect(sources, warnings, regions)
+        return Imported(_files(regions, {identity_region} if identity_region else set(), warnings), warnings,
+                        len(regions), n)
+    every: dict[str, _RegionData] = {}
+    identities: set[str] = set()
+    clouds: dict[str, str] = {}  # cloud name -> its clouds.yaml entry
+    cloud_of: dict[str, str] = {}
+    total = 0
+    for i, (_, members) in enumerate(groups, 1):
+        entry = _entry_of(members[0][0])
+        name = entry if entry and _NAME.match(entry) else f"cloud{i}"
+        clouds[name] = entry or name
+        mine: dict[str, _RegionData] = {}
+        identity_region, n = _collect(members, warnings, mine)
+        total += n
+        for rid, data in mine.items():
+            if rid in every:
+                warnings.append(f"region '{rid}' is in the catalogs of clouds '{cloud_of[rid]}' and '{name}': a site "
+                                f"declares a region once, so it stays in '{cloud_of[rid]}'")
+                continue
+            every[rid], cloud_of[rid] = data, name
+        if identity_region:
+            identities.add(identity_region)
+    return Imported(_files(every, identities, warnings, clouds, cloud_of), warnings, len(every), total)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _entry_of(label: str) -> str | None:
+    """The clouds.yaml entry in a label such as ``cloud 'a'``."""
+    m = re.fullmatch(r"cloud '(.+)'", label)
+    return m.group(1) if m else None
+
+
+def _collect(sources: list[tuple[str, Catalog]], warnings: list[str],
+             regions: dict[str, _RegionData]) -> tuple[str | None, int]:
+    """Merge the catalogs of one Keystone into ``regions``: (its identity region, endpoints imported)."""
     identity_region: str | None = None
     identity_urls: dict[str, str] = {}
     n_endpoints = 0
@@ -199,8 +252,7 @@ def site_from_catalogs(sources: list[tuple[str, Catalog]]) -> Imported:
                 elif not there and src_id_urls == identity_urls:
                     warnings.append(f"region '{r.id}' has no identity endpoints: the site registers them in "
                                     "every region, so plan will create them")
-    files = _files(regions, identity_region, warnings)
-    return Imported(files, warnings, len(regions), n_endpoints)
+    return identity_region, n_endpoints
 
 
 def _generated(addresses: dict[str, str], ct: CatalogType, service: str, region: str) -> dict[str, str]:
@@ -279,17 +331,23 @@ def _region_yaml(data: _RegionData, identity: bool, warnings: list[str]) -> dict
     return out
 
 
-def _files(regions: dict[str, _RegionData], identity_region: str | None, warnings: list[str]) -> dict[str, str]:
+def _files(regions: dict[str, _RegionData], identities: set[str], warnings: list[str],
+           clouds: dict[str, str] | None = None, cloud_of: dict[str, str] | None = None) -> dict[str, str]:
     from regionctl.check.site import valid_region_name
 
     site: dict[str, Any] = {"format": 1, "service_users": "shared", "regions": {}}
+    if clouds:
+        site = {"format": 1, "service_users": "shared",
+                "clouds": {name: {"os_cloud": entry} for name, entry in clouds.items()}, "regions": {}}
     ordered = _parents_first(list(regions.values()))
     for data in ordered:
         rid = data.region.id
         if not valid_region_name(rid):
             warnings.append(f"region '{rid}' is not a name the site accepts (letters, digits, '.', '_', '-'): "
                             "validate will report it")
-        site["regions"][rid] = _region_yaml(data, rid == identity_region, warnings)
+        site["regions"][rid] = _region_yaml(data, rid in identities, warnings)
+        if cloud_of:
+            site["regions"][rid] = {"cloud": cloud_of[rid], **site["regions"][rid]}
     header = ("# Imported from the live Keystone catalog by 'regionctl catalog import'.\n"
               "# Not in any catalog, so not imported: horizon, infra (database, messaging, memcached), release.\n"
               "# Check it with 'regionctl validate', compare it with 'regionctl catalog plan'.\n")
@@ -298,7 +356,7 @@ def _files(regions: dict[str, _RegionData], identity_region: str | None, warning
         rid = data.region.id
         if not valid_region_name(rid):
             continue
-        secrets = _secrets(data, rid == identity_region)
+        secrets = _secrets(data, rid in identities)
         if secrets:
             files[layout.secrets_file(rid).rel] = secrets
     return files

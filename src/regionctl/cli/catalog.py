@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,8 @@ class _Target:
     os_cloud: str | None
     desired: Catalog
     identity: tuple[str, ...]  # the URLs the site registers for this cloud's Keystone
+    home: str | None = None  # its identity region
+    others: tuple[str, ...] = ()  # the other clouds' Keystone URLs
 
     @property
     def label(self) -> str:
@@ -96,22 +98,35 @@ def _targets(site_dir: str, clouds: tuple[str, ...], os_cloud: str | None) -> li
     for name in names:
         desired = desired_catalog(site, name)
         identity = tuple(sorted({e.url for e in desired.endpoints if e.type == "identity"}))
-        out.append(_Target(name, os_cloud or site.clouds[name].os_cloud or name, desired, identity))
-    return out
+        home = site.identity_regions(name)
+        out.append(_Target(name, os_cloud or site.clouds[name].os_cloud or name, desired, identity,
+                           home[0] if home else None))
+    return [replace(t, others=tuple(u for o in out if o is not t for u in o.identity)) for t in out]
 
 
-def _reach(t: _Target) -> Any:
-    """The Keystone of ``t``, refused when the credentials reach another one than the site declares."""
+def _reach(t: _Target) -> tuple[Any, Catalog]:
+    """The Keystone of ``t`` and its catalog, refused when the credentials reach another cloud's.
+
+    The site declares each cloud's Keystone by its identity URLs and its identity region: a
+    Keystone at another cloud's URL, or at none of the site's URLs and without this cloud's
+    identity region, is not this cloud's.
+    """
     from regionctl.catalog.address import address_of, same_keystone
 
     ks = _connect(t.os_cloud)
-    if t.cloud is not None and t.identity:
-        selves = tuple(a for a in (address_of(u) for u in t.identity) if a is not None)
-        if not same_keystone(ks.auth_url, selves):
-            raise UserError(f"cloud {t.cloud}: the credentials of clouds.yaml entry '{t.os_cloud}' reach the Keystone "
-                            f"at {mask_urls(ks.auth_url)}, which is not the one the site declares for {t.cloud} "
-                            f"({', '.join(mask_urls(u) for u in t.identity)}): fix the entry or site.yaml")
-    return ks
+    live = ks.read()
+    if t.cloud is None:
+        return ks, live
+
+    def reaches(urls: tuple[str, ...]) -> bool:
+        return same_keystone(ks.auth_url, tuple(a for a in (address_of(u) for u in urls) if a is not None))
+
+    mine = reaches(t.identity)
+    if (not mine and reaches(t.others)) or (not mine and t.home and t.home not in {r.id for r in live.regions}):
+        raise UserError(f"cloud {t.cloud}: the credentials of clouds.yaml entry '{t.os_cloud}' reach the Keystone "
+                        f"at {mask_urls(ks.auth_url)}, which is not the one the site declares for {t.cloud} "
+                        f"({', '.join(mask_urls(u) for u in t.identity)}): fix the entry or site.yaml")
+    return ks, live
 
 
 # ---- plan ---------------------------------------------------------------------------------------
@@ -247,8 +262,7 @@ def plan_cmd(site: str, cloud: str | None, clouds: tuple[str, ...], prune: bool,
     drifted, failed = False, []
     for t in targets:
         try:
-            ks = _reach(t)
-            live = ks.read()
+            ks, live = _reach(t)
         except UserError as exc:
             if len(targets) == 1:
                 raise
@@ -320,8 +334,7 @@ def apply_cmd(saved: str | None, site: str, cloud: str | None, clouds: tuple[str
         _apply_one(p, ks, live, "", yes, parallel, retry_for)
         return
     for t in _targets(site, clouds, cloud):
-        ks = _reach(t)
-        live = ks.read()
+        ks, live = _reach(t)
         _apply_one(plan(t.desired, live, prune=prune), ks, live, t.label, yes, parallel, retry_for)
 
 
@@ -412,10 +425,10 @@ def show_cmd(site: str | None, cloud: str | None, site_cloud: str | None, fmt: s
     if site is not None:
         t = _targets(site, (site_cloud,) if site_cloud else (), cloud)[0]
         desired: Catalog | None = t.desired
-        ks = _reach(t)
+        ks, live = _reach(t)
     else:
         desired, ks = None, _connect(cloud)
-    live = ks.read()
+        live = ks.read()
     cells = compare(live, desired)
     if fmt != "table":
         emit([c.to_dict() for c in cells], fmt, ["region", "type", "name", "interface", "state", "url", "site_url"])
