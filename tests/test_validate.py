@@ -19,7 +19,7 @@ def test_valid_site_is_clean(cli, site: Path) -> None:
     assert (code, lines) == (0, [])
 
 
-@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file()))
 def test_examples_validate(cli, example: str) -> None:
     code, lines = problems(cli, EXAMPLES / example)
     assert (code, lines) == (0, [])
