@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from regionctl.site import age, sops
@@ -104,12 +105,19 @@ def yaml_rt(indent: int = 2) -> YAML:
     y.width = 4096
     y.preserve_quotes = True
     y.indent(mapping=indent, sequence=indent + 2, offset=indent)
-    y.representer.add_representer(type(None), _null)
+    y.Representer = _Representer
     return y
+
+
+class _Representer(RoundTripRepresenter):
+    """Nulls written ``null``, as sops writes them (a subclass: ruamel's registry is per class)."""
 
 
 def _null(representer: Any, _data: None) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+_Representer.add_representer(type(None), _null)
 
 
 def detect_indent(text: str) -> int:
