@@ -21,10 +21,10 @@ venv: $(VENV)/.installed
 # (iproute2) for the loopback-only network namespace, setpriv (util-linux) to test an unreadable
 # file as a non-root user, GNU patch for `regionctl patches check` and the hot-fix start-up
 # script, headless chromium to load the HTML report in a real browser, haproxy and wrk for the
-# scope routers and their benchmark, openssl for the routers' test certificate. Installed where
-# missing (as root).
+# scope routers and their benchmark, openssl for the routers' test certificate, git (validate and
+# `secrets check` ask whether a plain secrets file is tracked). Installed where missing (as root).
 SYSDEPS := iproute2:ip util-linux:unshare util-linux:setpriv patch:patch chromium:chromium haproxy:haproxy wrk:wrk \
-	openssl:openssl
+	openssl:openssl git:git
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
