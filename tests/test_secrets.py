@@ -375,3 +375,15 @@ def test_every_output_of_every_command_masks_every_secret(tmp_path: Path, cli) -
 def _set_messaging(f: Path, value: str) -> None:
     text = f.read_text()
     f.write_text(re.sub(r"(?m)^  messaging: .*$", f"  messaging: '{value}'", text))
+
+
+def test_kolla_needs_the_identity_regions_key_and_explain_names_the_file(sealed_site: Path, keys, monkeypatch, cli,
+                                                                          tmp_path: Path) -> None:
+    use_key(monkeypatch, keys["two"][0])
+    r = cli("render", "-s", str(sealed_site), "-r", "Two", "--format", "kolla", "-o", str(tmp_path / "k"))
+    assert r.code == 1
+    assert r.err.startswith("regionctl: error: --format kolla needs keystone_admin from the identity region: "
+                            f"no age identity can open {sealed_site}/regions/One/secrets.yaml: its recipients are "
+                            f"{keys['one'][1]}; ")
+    e = cli("explain", "-s", str(sealed_site), "-r", "One", "nova.conf:DEFAULT.transport_url")
+    assert e.code == 1 and e.err.startswith(f"regionctl: error: no age identity can open {sealed_site}/regions/One/")
