@@ -387,3 +387,38 @@ def test_kolla_needs_the_identity_regions_key_and_explain_names_the_file(sealed_
                             f"{keys['one'][1]}; ")
     e = cli("explain", "-s", str(sealed_site), "-r", "One", "nova.conf:DEFAULT.transport_url")
     assert e.code == 1 and e.err.startswith(f"regionctl: error: no age identity can open {sealed_site}/regions/One/")
+
+
+# ---- the format, pure --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value,plain", [
+    (True, b"True"), (False, b"False"), (12, b"12"), (-3, b"-3"), (1.5, b"1.5"), (1.0, b"1"), (100.0, b"100"),
+    (1e20, b"100000000000000000000"), (0.1, b"0.1"), (1e-7, b"0.0000001"), ("pa$s", b"pa$s"), ("é", "é".encode()),
+])
+def test_values_are_the_bytes_sops_encrypts_and_macs(value, plain: bytes) -> None:
+    from regionctl.site.sops import decrypt_value, encrypt_value, to_bytes
+
+    assert to_bytes(value) == plain  # Go's strconv for numbers, Python-style True/False for booleans
+    key = os.urandom(32)
+    enc = encrypt_value(value, key, "passwords:x:")
+    assert enc.endswith(f",type:{ {bool: 'bool', int: 'int', float: 'float', str: 'str'}[type(value)] }]")
+    assert decrypt_value(enc, key, "passwords:x:") == value
+    with pytest.raises(Exception, match="does not decrypt"):
+        decrypt_value(enc, key, "passwords:y:")  # the key path is the additional data
+
+
+def test_fast_read_keeps_every_line_and_value(sealed_site: Path) -> None:
+    from regionctl.site.sopsfile import parse_text
+    from regionctl.site.sopsread import shrink
+    from regionctl.site.yamlio import line_of
+
+    text = (sealed_site / "regions/Two/secrets.yaml").read_text()
+    short, restore = shrink(text)
+    assert len(short) < len(text) / 2 and short.count("\n") == text.count("\n")
+    fast, full = parse_text(short), parse_text(text)
+    restore(fast)
+    assert fast == full
+    for key in full["passwords"]["databases"]:
+        assert line_of(fast["passwords"]["databases"], key) == line_of(full["passwords"]["databases"], key)
+    assert fast["sops"]["age"][0]["enc"] == full["sops"]["age"][0]["enc"]

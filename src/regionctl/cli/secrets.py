@@ -7,7 +7,6 @@ needed. No command prints a secret value: they print file names, paths and recip
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shlex
 import shutil
@@ -19,11 +18,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import click
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import LiteralScalarString
 
 from regionctl.cli.output import emit, format_option
 from regionctl.errors import UserError
+from regionctl.fileio import write_atomic
 from regionctl.openstack import passwords
 from regionctl.site import age, layout, sops
 from regionctl.site.gittracked import tracked
@@ -32,7 +30,7 @@ from regionctl.site.provenance import Branch, Value, lookup
 from regionctl.site.secrets import KNOWN
 from regionctl.site.secretstore import SecretsFile, write_all
 from regionctl.site.sopsconfig import CONFIG_FILE, load_config
-from regionctl.site.sopsfile import decrypt_text, detect_indent, encrypt_text, parse_text, reencrypt_text, yaml_rt
+from regionctl.site.sopsfile import decrypt_text, detect_indent, encrypt_text, parse_text, reencrypt_text, rewrap_text
 
 
 def _site_option(f: Any) -> Any:
@@ -160,15 +158,11 @@ def edit(site: str, region: str) -> None:
             if not (sys.stdin.isatty() and click.confirm(f"{problem}\nedit again?", default=True, err=True)):
                 raise UserError(f"{problem} ({shown} is unchanged)")
         try:
-            new = reencrypt_text(edited, opened, _indent(text))
+            new = reencrypt_text(edited, opened, detect_indent(text))
         except sops.SopsError as exc:
             raise UserError(f"{shown}: error: {exc} ({shown} is unchanged)") from None
-    SecretsFile(rel, path, shown, opened.data, opened, 2, path.stat().st_mode & 0o777).write(new)
+    write_atomic(path, new, path.stat().st_mode & 0o777)
     _note(f"{shown}: re-encrypted")
-
-
-def _indent(text: str) -> int:
-    return detect_indent(text)
 
 
 def _check_edited(text: str, shown: str) -> str | None:
@@ -373,7 +367,7 @@ def updatekeys(site: str, regions: tuple[str, ...]) -> None:
         f = _read(loaded, region, ids)
         assert f.opened is not None
         text = f.path.read_text(encoding="utf-8")
-        todo.append((f, _rewrap(text, f, want)))
+        todo.append((f, rewrap_text(text, f.opened, want)))
         added = [r for r in want if r not in have]
         removed = [r for r in have if r not in want]
         _note(f"{f.shown}: " + "; ".join(x for x in (
@@ -381,23 +375,6 @@ def updatekeys(site: str, regions: tuple[str, ...]) -> None:
     write_all(todo)
     if not todo:
         _note("every encrypted file has the recipients .sops.yaml names")
-
-
-def _rewrap(text: str, f: SecretsFile, recipients: list[str]) -> str:
-    """The file as it was, with the data key wrapped for ``recipients`` (values and MAC untouched)."""
-    assert f.opened is not None
-    data = parse_text(text)
-    old = {a.recipient: a.enc for a in f.opened.meta.age}
-    seq = CommentedSeq()
-    for r in recipients:
-        item = CommentedMap()
-        item["recipient"] = r
-        item["enc"] = LiteralScalarString(old.get(r) or age.wrap(f.opened.key, r))
-        seq.append(item)
-    data[sops.METADATA_KEY]["age"] = seq
-    buf = io.StringIO()
-    yaml_rt(detect_indent(text)).dump(data, buf)
-    return buf.getvalue()
 
 
 # ---- check ---------------------------------------------------------------------------------------

@@ -306,3 +306,22 @@ def reencrypt_text(plain: str, opened: Opened, indent: int = 2, recipients: list
         old = {a.recipient: a for a in meta.age}
         meta.age = [old[r] if r in old else sops.AgeStanza(r, age.wrap(opened.key, r)) for r in recipients]
     return encrypt_document(data, meta, opened.key, indent, previous=opened)
+
+
+def rewrap_text(text: str, opened: Opened, recipients: list[str]) -> str:
+    """The encrypted file as it was, its data key wrapped for ``recipients`` (values and MAC untouched).
+
+    A recipient that stays keeps its stanza; a new one gets the data key wrapped for it.
+    """
+    data = parse_text(text)
+    old = {a.recipient: a.enc for a in opened.meta.age}
+    seq = CommentedSeq()
+    for r in recipients:
+        item = CommentedMap()
+        item["recipient"] = r
+        item["enc"] = LiteralScalarString(old.get(r) or age.wrap(opened.key, r))
+        seq.append(item)
+    data[sops.METADATA_KEY]["age"] = seq
+    buf = io.StringIO()
+    yaml_rt(detect_indent(text)).dump(data, buf)
+    return buf.getvalue()
