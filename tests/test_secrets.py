@@ -341,6 +341,7 @@ def test_every_output_of_every_command_masks_every_secret(tmp_path: Path, cli) -
             if rel.endswith("secrets.yaml"):
                 secrets_seen |= {str(v.value) for v in _leaves(tree)}
         # a secret where a value of another type belongs: the error message must not carry it
+        (root / "values").mkdir(exist_ok=True)
         (root / "values/global.yaml").write_text(f"conf:\n  nova:\n    DEFAULT:\n      cpu_allocation_ratio: '{ODD}'\n")
         region = first if done.site and done.site.regions[first].runs("nova") else next(
             r for r, spec in done.site.regions.items() if spec.runs("nova"))
@@ -361,6 +362,15 @@ def test_every_output_of_every_command_masks_every_secret(tmp_path: Path, cli) -
         for args in commands:
             r = cli(*args)
             printed.append(r.out + r.err)
+        # a rotated secret, then diff against what was rendered, and the HTML report (a file, but output)
+        assert cli("secrets", "rotate", "-s", str(root), "-r", region, "passwords.messaging").code == 0
+        done = load(root)
+        secrets_seen |= {str(v.value) for rel, t in done.layers.items() if rel.endswith("secrets.yaml") for v in _leaves(t)}
+        for args in (["diff", "-s", str(root), "--against", str(tmp_path / "o" / example.name)],
+                     ["report", "-s", str(root), "-o", str(tmp_path / f"{example.name}.html")]):
+            r = cli(*args)
+            printed.append(r.out + r.err)
+        printed.append((tmp_path / f"{example.name}.html").read_text())
     text = "".join(printed)
     assert "********" in text  # masked values were printed, masked
     assert ODD in secrets_seen and len(secrets_seen) > 30
