@@ -21,10 +21,10 @@ venv: $(VENV)/.installed
 # (iproute2) for the loopback-only network namespace, setpriv (util-linux) to test an unreadable
 # file as a non-root user, GNU patch for `regionctl patches check` and the hot-fix start-up
 # script, headless chromium to load the HTML report in a real browser, haproxy and wrk for the
-# scope routers and their benchmark, openssl for the routers' test certificate. Installed where
-# missing (as root).
+# scope routers and their benchmark, openssl for the routers' test certificate, git (validate and
+# `secrets check` ask whether a plain secrets file is tracked). Installed where missing (as root).
 SYSDEPS := iproute2:ip util-linux:unshare util-linux:setpriv patch:patch chromium:chromium haproxy:haproxy wrk:wrk \
-	openssl:openssl
+	openssl:openssl git:git
 sysdeps:
 	@missing=""; for pair in $(SYSDEPS); do command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
@@ -34,8 +34,11 @@ sysdeps:
 
 # The main job on a bundled example: validate, render, and apply its catalog to the embedded
 # Keystone (inside a loopback-only network namespace when run as root).
+# The examples' secrets are SOPS-encrypted for the published TEST key in examples/keys/.
+demo: export SOPS_AGE_KEY_FILE = $(CURDIR)/examples/keys/TEST-KEY-age.txt
 demo: sysdeps venv
 	$(VENV)/bin/regionctl validate -s $(EXAMPLE)
+	$(VENV)/bin/regionctl secrets check -s $(EXAMPLE)
 	$(VENV)/bin/regionctl render -s $(EXAMPLE) -o $(OUT)/$(notdir $(EXAMPLE))
 	bash tools/demo-catalog.sh $(EXAMPLE)
 
@@ -75,6 +78,7 @@ bench: venv bench-router
 	$(PY) bench/render_bench.py
 	$(PY) bench/report_bench.py
 	$(PY) bench/diff_bench.py
+	$(PY) bench/secrets_bench.py
 	bash tools/loopback-only.sh $(PY) bench/catalog_bench.py
 	$(MAKE) services-env
 	REGIONCTL_SERVICES_VENV='$(SERVICES_VENV)' $(PY) bench/patches_bench.py

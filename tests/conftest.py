@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,14 @@ from regionctl.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+#: The examples' secrets are SOPS-encrypted for this published TEST key (examples/keys/README.md).
+TEST_AGE_KEY = EXAMPLES / "keys" / "TEST-KEY-age.txt"
+
+# Every test (and every regionctl process a test starts) opens the examples with the test key, and
+# never with the keys of whoever runs the suite (sops's ~/.config/sops/age/keys.txt).
+os.environ["SOPS_AGE_KEY_FILE"] = str(TEST_AGE_KEY)
+os.environ.pop("SOPS_AGE_KEY", None)
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="regionctl-tests-xdg-")
 
 #: what a region runs unless a test says otherwise: nova and everything nova needs
 COMPUTE = ("nova", "placement", "neutron", "glance")
@@ -106,3 +116,14 @@ def run_process(args: list[str], **kw) -> Result:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]):
     return lambda *args: run(list(args), capsys)
+
+
+def decrypted(path: Path) -> dict:
+    """A SOPS-encrypted example file's values (opened with the test key), as plain data."""
+    import yaml
+
+    from regionctl.site import age
+    from regionctl.site.sopsfile import decrypt_text
+
+    plain, _ = decrypt_text(path.read_text(), str(path), age.find_identities())
+    return yaml.safe_load(plain)

@@ -23,7 +23,7 @@ for _cmd in (deploy.helm_args, deploy.link, deploy.k8s_nodes):
         cli_main.cli.add_command(_cmd)
 
 FORMATS = ("plain", "kolla", "helm")
-EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 
 
 def render(cli, site: Path, out: Path, fmt: str) -> dict[str, str]:

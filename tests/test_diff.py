@@ -19,7 +19,7 @@ from regionctl.diff.compare import compare
 from regionctl.diff.mask import Secrets
 from regionctl.diff.model import FileSide, Kind
 
-EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 FORMATS = ("plain", "kolla", "helm")
 
 

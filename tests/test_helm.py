@@ -16,7 +16,7 @@ from regionctl.render.yaml import to_yaml
 from regionctl.render.ini import render_ini
 from regionctl.site.provenance import BUILTIN, Branch, Tree, Value
 
-EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 
 
 def render(cli, site: Path, out: Path, fmt: str = "helm", *extra: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ import pytest
 import yaml
 from oslo_config import cfg
 
-from conftest import COMPUTE, EXAMPLES, ROOT, make_site, region_yaml, site_text
+from conftest import COMPUTE, EXAMPLES, ROOT, decrypted, make_site, region_yaml, site_text
 from regionctl.openstack import kolla as kolla_data
 from regionctl.openstack.deployers import (
     KOLLA_CONF_PASSWORDS,
@@ -50,7 +50,7 @@ from regionctl.openstack.deployers import (
     KollaPath,
 )
 
-EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 DEFAULT_KOLLA_VERSION = "22.2.0"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "regionctl"
 
@@ -349,8 +349,8 @@ def test_template_addresses_give_per_service_fqdns(cli, tmp_path: Path) -> None:
 def test_passwords_from_secrets_and_modes(cli, tmp_path: Path) -> None:
     files = render(cli, EXAMPLES / "admin-region", tmp_path)
     osr = yaml.safe_load(files["OSR1/passwords.yml"])
-    ar_secrets = yaml.safe_load((EXAMPLES / "admin-region/regions/AR/secrets.yaml").read_text())
-    osr_secrets = yaml.safe_load((EXAMPLES / "admin-region/regions/OSR1/secrets.yaml").read_text())
+    ar_secrets = decrypted(EXAMPLES / "admin-region/regions/AR/secrets.yaml")
+    osr_secrets = decrypted(EXAMPLES / "admin-region/regions/OSR1/secrets.yaml")
     assert osr["keystone_admin_password"] == ar_secrets["passwords"]["keystone_admin"]
     assert osr["nova_keystone_password"] == osr_secrets["passwords"]["service_users"]["nova"]
     assert osr["nova_api_database_password"] == osr["nova_database_password"] == osr_secrets["passwords"]["databases"]["nova"]

@@ -23,7 +23,7 @@ from regionctl.site.load import load
 
 pytestmark = pytest.mark.services
 
-EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 OPTDATA = ROOT / "src/regionctl/openstack/optdata"
 
 

@@ -10,7 +10,7 @@ from oslo_config import cfg
 
 from conftest import EXAMPLES, SECRETS, make_site
 
-EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "site.yaml").is_file())
 
 
 def rendered(cli, site: Path, out: Path, *extra: str) -> dict[str, str]:

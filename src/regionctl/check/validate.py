@@ -12,7 +12,7 @@ from regionctl.errors import UserError
 from regionctl.resolve.values import RegionValues, resolve_region
 from regionctl.check.site import check_all, valid_region_name
 from regionctl.site.load import LoadedSite, load
-from regionctl.site.problems import Problem, sort_problems
+from regionctl.site.problems import Problem, error, sort_problems, warning
 
 
 @dataclass
@@ -27,8 +27,11 @@ class Report:
         return [p for p in self.problems if p.is_error]
 
 
-def validate(loaded: LoadedSite, regions: list[str] | None = None) -> Report:
-    problems = check_all(loaded, render=True)
+def validate(loaded: LoadedSite, regions: list[str] | None = None, strict: bool = False) -> Report:
+    """``strict``: a secrets file this operator cannot open is an error, not a warning."""
+    from regionctl.site.gittracked import check_tracked_plain_secrets
+
+    problems = check_all(loaded, render=True) + check_tracked_plain_secrets(loaded)
     report = Report(problems)
     if loaded.site is None:
         return report
@@ -41,8 +44,21 @@ def validate(loaded: LoadedSite, regions: list[str] | None = None) -> Report:
         report.regions[name] = values
         problems += values.problems
         problems += check_region(loaded, values)
-    report.problems = sort_problems(problems)
+    report.problems = sort_problems(sealed_problems(loaded, problems, strict))
     return report
+
+
+def sealed_problems(loaded: LoadedSite, problems: list[Problem], strict: bool) -> list[Problem]:
+    """Secrets nobody here can open are not missing: one problem per sealed file instead."""
+    sealed = {s.shown: s for s in loaded.sealed.values()}
+    unusable = set(sealed) | {p.file for p in loaded.problems if p.is_error}  # broken: already reported
+    out = [p for p in problems if p.file not in unusable or p.line != 0 or "is missing" not in p.message]
+    for s in sealed.values():
+        make = error if strict else warning
+        who = ", ".join(s.recipients) or "none"
+        out.append(make(s.shown, 0, f"not checked: no age identity here opens it (recipients: {who}); "
+                                    "set SOPS_AGE_KEY_FILE to one of their keys to check it"))
+    return out
 
 
 def load_checked(site: str, full: bool = True) -> LoadedSite:
@@ -50,7 +66,7 @@ def load_checked(site: str, full: bool = True) -> LoadedSite:
 
     ``full=False`` runs the site checks only: the catalog needs neither secrets nor options.
     """
-    loaded = load(site)
+    loaded = load(site, secrets=full)
     errors = validate(loaded).errors if full else [p for p in check_all(loaded) if p.is_error]
     if errors:
         more = f" (and {len(errors) - 1} more: run 'regionctl validate -s {site}')" if len(errors) > 1 else ""

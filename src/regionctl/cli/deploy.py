@@ -30,7 +30,7 @@ DEFAULT_HELM_OUT = "out/helm"
 
 def _region(site: str, name: str) -> tuple[LoadedSite, Region]:
     """The site's model and one region of it, or a one-line error saying what to fix."""
-    loaded = load(site)
+    loaded = load(site, secrets=False)  # helm-args, link, k8s-nodes need no secrets
     if loaded.site is None:
         first = next((p for p in loaded.problems if p.is_error), None)
         raise UserError(f"{first}: fix site.yaml first (regionctl validate -s {site})" if first

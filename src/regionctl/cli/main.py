@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from regionctl import __version__
-from regionctl.cli.output import emit, format_option
+from regionctl.cli.output import emit, format_option, masked_output
 from regionctl.errors import UserError
 from regionctl.resolve.values import resolve_region
 from regionctl.check.validate import load_checked
@@ -22,6 +22,7 @@ from regionctl.resolve.explain import parse_path
 from regionctl.site.load import LoadedSite, SiteNotFound, load
 from regionctl.site.model import json_schema
 from regionctl.site.problems import clean, has_errors
+from regionctl.site.secrets import KNOWN
 from regionctl.site.starter import write_starter
 
 
@@ -39,18 +40,21 @@ def cli() -> None:
 @cli.command()
 @site_option
 @format_option("table")
-def validate(site: str, fmt: str) -> None:
+@click.option("--strict", is_flag=True, help="A secrets file no age identity here opens is an error, not a warning.")
+def validate(site: str, fmt: str, strict: bool) -> None:
     """Check a site: prints FILE:LINE: error|warning: message; exit 1 on errors."""
     loaded = load(site)
-    problems = validate_site(loaded).problems
+    problems = validate_site(loaded, strict=strict).problems
     if fmt == "table":
         for p in problems:
             click.echo(str(p))
         n_err = sum(p.is_error for p in problems)
         n_warn = len(problems) - n_err
         regions = len(loaded.site.regions) if loaded.site else 0
+        unopened = sorted({rel.split("/")[1] for rel in loaded.sealed if rel.startswith("regions/")})
+        could_not = f"; could not open the secrets of {', '.join(unopened)}" if unopened else ""
         click.echo(f"{site}: {regions} region(s), {len(loaded.layers)} values file(s): "
-                   f"{n_err} error(s), {n_warn} warning(s)", err=True)
+                   f"{n_err} error(s), {n_warn} warning(s){could_not}", err=True)
     else:
         emit([{"file": p.file, "line": p.line, "severity": p.severity.value, "message": p.message} for p in problems],
              fmt, ["file", "line", "severity", "message"])
@@ -78,6 +82,9 @@ def explain(site: str, regions: tuple[str, ...], fmt: str, path: str) -> None:
         r = loaded.site.regions.get(region)
         if r is None:
             raise UserError(f"unknown region '{region}': the site declares {', '.join(loaded.site.regions)}")
+        sealed = loaded.sealed.get(f"regions/{region}/secrets.yaml")
+        if sealed is not None:
+            raise UserError(sealed.message)
         if not r.runs(query.service):
             raise UserError(f"region '{region}' does not run {query.service}: nothing sets {query.label} there")
         result = explain_value(*_explain_source(loaded, region, query), region, query)
@@ -125,12 +132,21 @@ def _scalar(value: Any) -> str:
 
 @cli.command()
 @click.argument("directory", type=click.Path())
-def init(directory: str) -> None:
+@click.option("--age", "recipients", multiple=True, metavar="AGE1...",
+              help="Age recipient for .sops.yaml (repeatable; default: the public keys of your sops age identities).")
+def init(directory: str, recipients: tuple[str, ...]) -> None:
     """Write a working starter site of two regions into a new or empty DIRECTORY."""
-    files = write_starter(Path(directory))
+    from regionctl.site.age import find_identities
+
+    who = list(recipients) or sorted({str(k.to_public()) for k in find_identities().keys})
+    for r in who:
+        if not r.startswith("age1"):
+            raise UserError(f"--age {r}: not an age recipient (age1...)")
+    files = write_starter(Path(directory), who)
     for f in files:
         click.echo(f"  {directory.rstrip('/')}/{f}")
-    click.echo(f"wrote a two-region site; next: regionctl validate -s {directory}", err=True)
+    click.echo(f"wrote a two-region site; next: regionctl validate -s {directory}, then "
+               f"regionctl secrets encrypt -s {directory} before the first commit", err=True)
 
 
 @cli.command()
@@ -143,6 +159,7 @@ def _register() -> None:
     """Command groups that live in their own modules."""
     from regionctl.cli import catalog, deploy
     from regionctl.cli.diff import diff
+    from regionctl.cli import secrets as secrets_cli
     from regionctl.cli.render import render
     from regionctl.cli.report import report
 
@@ -154,6 +171,7 @@ def _register() -> None:
     cli.add_command(catalog.catalog)
     from regionctl.cli.patches import patches
     cli.add_command(patches)
+    cli.add_command(secrets_cli.secrets)
     for name in ("dev_keystone",):
         cmd = getattr(catalog, name, None)
         if cmd is not None:
@@ -164,12 +182,25 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one clear line and a non-zero exit for every failure, never a traceback."""
+    """Entry point: one clear line and a non-zero exit for every failure, never a traceback.
+
+    Everything printed passes through the masking streams: a secret the site holds never leaves
+    in the clear, whatever form it took (see regionctl.site.secrets.KNOWN).
+    """
+    KNOWN.clear()
+    with masked_output():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         code = cli.main(args=argv, prog_name="regionctl", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo("regionctl: interrupted", err=True)
+            sys.exit(130)
         click.echo("regionctl: aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:

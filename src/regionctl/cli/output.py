@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import click
 from rich.console import Console
 from rich.table import Table
 from ruamel.yaml import YAML
+
+from regionctl.site.secrets import KNOWN
 
 FORMATS = ("table", "json", "yaml", "value")
 
@@ -58,3 +61,49 @@ def console(stderr: bool = False) -> Console:
     tty = stream.isatty()
     return Console(file=stream, highlight=False, soft_wrap=not tty, width=None if tty else 200,
                    no_color=not tty)
+
+
+class MaskingStream(io.TextIOBase):
+    """A text stream that masks every known secret (in all its forms) before writing it on."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if not isinstance(text, str):
+            raise TypeError("MaskingStream takes text")
+        self.inner.write(KNOWN.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.inner.isatty())
+
+    def fileno(self) -> int:
+        return int(self.inner.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.inner, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.inner, "errors", None)
+
+
+@contextlib.contextmanager
+def masked_output() -> Iterator[None]:
+    """sys.stdout and sys.stderr masked for the duration: the CLI is the only printer, this its one gate."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = MaskingStream(saved[0]), MaskingStream(saved[1])  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stdout, sys.stderr = saved

@@ -11,6 +11,7 @@ from regionctl.render import formats
 from regionctl.check.validate import validate
 from regionctl.check.site import check_all
 from regionctl.site.load import load
+from regionctl.site import layout
 from regionctl.site.load import LoadedSite
 from regionctl.site.problems import Problem, one_line, sort_problems
 from regionctl.fileio import TreeFile, name_problem, write_tree
@@ -46,6 +47,7 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
         if why:  # --force can't override this: the name would write outside OUT
             raise UserError(f"{loaded.site_file}:{loaded.line('regions', r)}: region name {one_line(repr(r))} cannot be "
                             f"a directory under {out}: {why}: rename the region (--force does not write it)")
+    _need_secrets(loaded, chosen, fmt)
     report = validate(loaded, chosen)
     report.problems = sort_problems(report.problems + formats.checks(fmt, loaded))
     for p in report.problems:
@@ -61,6 +63,20 @@ def render(site: str, regions: tuple[str, ...], out: str, fmt: str, force: bool)
     write_tree(Path(out), files, chosen)
     written = len(files)
     click.echo(f"wrote {written} file(s) for {len(chosen)} region(s) under {out}", err=True)
+
+
+def _need_secrets(loaded: LoadedSite, chosen: list[str], fmt: str) -> None:
+    """Only the chosen regions' secrets are needed (kolla and helm: the identity region's admin too)."""
+    assert loaded.site is not None
+    need = list(chosen)
+    home = loaded.site.identity_region()
+    if fmt in ("kolla", "helm") and home and home not in need:
+        need.append(home)
+    for r in need:
+        sealed = loaded.sealed.get(layout.secrets_file(r).rel)
+        if sealed is not None:
+            why = "" if r in chosen else f"--format {fmt} needs keystone_admin from the identity region: "
+            raise UserError(why + sealed.message)
 
 
 def _fail(problems: list[Problem]) -> None:

@@ -18,6 +18,9 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from regionctl.site import layout, limits
+from regionctl.site.age import Identities, find_identities
+from regionctl.site.encrypted import Sealed, open_layer
+from regionctl.site.secrets import KNOWN, remember_tree
 from regionctl.site.merge import Merged, merge
 from regionctl.site.model import Site
 from regionctl.site.problems import Problem, error
@@ -37,6 +40,10 @@ class LoadedSite:
     problems: list[Problem] = field(default_factory=list)
     #: what the floors above derive from this load once (endpoints, ...), keyed by their name
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: SOPS-encrypted files this process did not open (no key for them, or secrets not wanted).
+    sealed: dict[str, Sealed] = field(default_factory=dict)
+    #: SOPS-encrypted files that were opened: rel -> their recipients.
+    encrypted: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def shown(self, rel: str) -> str:
         return self.paths.shown(rel)
@@ -65,8 +72,11 @@ class LoadedSite:
         return [p.name for p in entries or [] if p.is_dir() and not p.name.startswith(".")]
 
 
-def load(site_dir: str | Path, *, shown_as: str | None = None) -> LoadedSite:
-    """``shown_as``: how problems and origins name the site, when not as ``site_dir``."""
+def load(site_dir: str | Path, *, secrets: bool = True, shown_as: str | None = None) -> LoadedSite:
+    """``shown_as``: how problems and origins name the site, when not as ``site_dir``.
+
+    ``secrets=False`` leaves SOPS-encrypted files sealed (the catalog needs no secrets).
+    """
     paths = layout.SitePaths.of(site_dir, shown_as)
     if not paths.root.exists():
         raise SiteNotFound(f"{paths.root}: no such directory: pass the site with -s/--site, or create one with 'regionctl init'")
@@ -84,7 +94,9 @@ def load(site_dir: str | Path, *, shown_as: str | None = None) -> LoadedSite:
                               f"split the site, or raise {limits.ENV['regions']}"))
         site = None
     loaded = LoadedSite(paths, site, doc, problems=problems)
-    _load_layers(loaded)
+    _load_layers(loaded, secrets)
+    for tree in loaded.layers.values():
+        remember_tree(tree)
     return loaded
 
 
@@ -168,8 +180,15 @@ def _short(value: Any, loc: tuple[Any, ...] = ()) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _load_layers(loaded: LoadedSite) -> None:
-    """Parse every values file that exists; record problems for broken ones."""
+def _load_layers(loaded: LoadedSite, secrets: bool = True) -> None:
+    """Parse every values file that exists; record problems for broken ones; decrypt SOPS files."""
+    found: list[Identities] = []
+
+    def identities() -> Identities:
+        if not found:
+            found.append(find_identities())
+        return found[0]
+
     names: list[tuple[str, Layer]] = []
     entries, problem = list_dir(loaded.paths.path(layout.VALUES_DIR), loaded.shown(layout.VALUES_DIR))
     loaded.problems += problem
@@ -197,10 +216,21 @@ def _load_layers(loaded: LoadedSite) -> None:
         loaded.problems += problems
         if doc is None:
             continue
+        outcome = open_layer(doc, identities, secrets)
+        loaded.problems += outcome.problems
+        if outcome.sealed is not None:
+            loaded.sealed[rel] = outcome.sealed
+            loaded.layers[rel] = Branch()
+        if outcome.opened is not None:
+            loaded.encrypted[rel] = tuple(outcome.opened.meta.recipients)
+            for value in outcome.opened.secret_values:
+                KNOWN.add(value)
+        if outcome.doc is None:
+            continue
         if doc.data is None:
             loaded.layers[rel] = Branch()
         elif isinstance(doc.data, CommentedMap):
-            loaded.layers[rel] = to_tree(doc.data, shown, layer)
+            loaded.layers[rel] = to_tree(doc.data, shown, Layer.SECRET if outcome.opened else layer)
         else:
             kind = "a list" if isinstance(doc.data, list) else "a single value"
             loaded.problems.append(error(shown, 1, f"expected a map of values (like 'conf: ...'), found {kind}"))

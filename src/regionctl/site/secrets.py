@@ -92,3 +92,73 @@ def shown(path: tuple[str, ...], value: Value) -> Any:
     if value.value is None:
         return None
     return mask_text(value.value) if is_secret(path, value) else value.value
+
+
+# ---- masking by value ----------------------------------------------------------------------------
+# A secret that reaches another place (inside a URL, ``$$``-doubled in an INI file, URL-encoded,
+# escaped in JSON) is still that secret: every known secret string, in each of those forms, is
+# masked in everything the CLI prints. Loading a site registers its secrets here.
+
+#: Shorter strings are not masked by value (they would mask ordinary words); origin rules still apply.
+MIN_MASKED = 4
+
+
+class KnownSecrets:
+    """The secret strings this process has read, and a masker over all their forms."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def clear(self) -> None:
+        self._values.clear()
+        self._pattern = None
+
+    def add(self, value: Any) -> None:
+        if isinstance(value, list):
+            for v in value:
+                self.add(v)
+            return
+        if not isinstance(value, str) or isinstance(value, bool):
+            return
+        m = _URL_PASSWORD.match(value)
+        for text in ([m.group("pw")] if m else [value]):
+            for form in forms(text):
+                if len(form) >= MIN_MASKED and form not in self._values:
+                    self._values.add(form)
+                    self._pattern = None
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def mask(self, text: str) -> str:
+        if not self._values or not text:
+            return text
+        if self._pattern is None:
+            alts = sorted(self._values, key=len, reverse=True)
+            # A secret is masked where it stands as a token: "other" as a password leaves "another" be.
+            self._pattern = re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(a)}(?![A-Za-z0-9])" for a in alts))
+        return self._pattern.sub(MASK, text)
+
+
+def forms(secret: str) -> set[str]:
+    """The ways a secret is written elsewhere: as is, ``$$``-doubled, URL-encoded, JSON-escaped."""
+    from urllib.parse import quote, quote_plus
+    import json
+
+    out = {secret, secret.replace("$", "$$"), quote(secret, safe=""), quote_plus(secret), quote(secret),
+           json.dumps(secret)[1:-1]}
+    return {f for f in out if f}
+
+
+KNOWN = KnownSecrets()
+
+
+def remember_tree(tree: Any, prefix: tuple[str, ...] = ()) -> None:
+    """Register every secret leaf of a values tree (by origin, key name or URL password)."""
+    for key, node in tree.items():
+        path = prefix + (key,)
+        if isinstance(node, dict):
+            remember_tree(node, path)
+        elif isinstance(node, Value) and is_secret(path, node):
+            KNOWN.add(node.value)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from regionctl.fileio import write_dir_atomic
 from regionctl.openstack.services import database_users, service_users
+from regionctl.site.sopsconfig import starter_config
 
 SERVICE_USERS = service_users()
 DATABASES = database_users()
@@ -73,7 +74,7 @@ conf:
 def _secrets_yaml(region: str, identity: bool, shared: dict[str, str]) -> str:
     lines = [
         f"# {region}'s secrets: kept apart from plain values, masked in every output.",
-        "# Keep this file out of plain sight (encryption at rest comes in a later release).",
+        "# Encrypt it before committing: regionctl secrets encrypt (recipients from .sops.yaml).",
         "passwords:",
     ]
     if identity:
@@ -86,9 +87,10 @@ def _secrets_yaml(region: str, identity: bool, shared: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def starter_files() -> dict[str, str]:
+def starter_files(recipients: list[str] | None = None) -> dict[str, str]:
     shared = {u: secrets.token_urlsafe(18) for u in SERVICE_USERS}
     return {
+        ".sops.yaml": starter_config(["RegionOne", "RegionTwo"], {}, list(recipients or [])),
         "site.yaml": SITE_YAML,
         "values/global.yaml": GLOBAL_YAML,
         "values/nova.yaml": NOVA_YAML,
@@ -99,8 +101,8 @@ def starter_files() -> dict[str, str]:
     }
 
 
-def write_starter(target: Path) -> list[str]:
-    """Write the starter site to ``target`` whole, or not at all."""
-    files = starter_files()
+def write_starter(target: Path, recipients: list[str] | None = None) -> list[str]:
+    """Write the starter site to ``target`` whole, or not at all; ``recipients`` go in .sops.yaml."""
+    files = starter_files(recipients)
     write_dir_atomic(target, files, "init")
     return sorted(files)

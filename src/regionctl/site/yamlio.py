@@ -57,8 +57,12 @@ def read_yaml(path: Path, display: str, limits: Limits | None = None) -> tuple[Y
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [error(display, line, "contains NUL bytes (binary file?): expected YAML")]
+    from regionctl.site.sopsread import shrink
+
+    short, restore = shrink(text)  # a SOPS file's ciphertexts stand aside while ruamel parses
     try:
-        data = _parsed(text)
+        # A SOPS file is decrypted in place after parsing: its tree is its own, never the cache's.
+        data = _parsed(text) if short is text else _yaml().load(short)
     except RecursionError:
         return None, [error(display, _too_deep_line(text, lim.yaml_depth),
                             f"nested more than {lim.yaml_depth} levels deep: flatten it "
@@ -75,6 +79,7 @@ def read_yaml(path: Path, display: str, limits: Limits | None = None) -> tuple[Y
     except ValueError:  # ruamel's own constructors, e.g. an impossible date (2026-02-30)
         return None, [error(display, 0, "YAML error: a value cannot be read (an impossible date or number?): "
                                         "quote it")]
+    restore(data)
     bound = _check_bounds(data, display, lim) if isinstance(data, (dict, list)) else None
     if bound is not None:
         return None, [bound]
