@@ -15,6 +15,9 @@ from keystone_fixture import dev_keystone  # noqa: F401 - one session Keystone f
 
 from regionctl.cli.main import main
 
+#: the two-clouds Keystones and routers: one session fixture (``clouds``) for every module
+pytest_plugins = ["clouds_fixture"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 #: The examples' secrets are SOPS-encrypted for this published TEST key (examples/keys/README.md).

@@ -18,7 +18,7 @@ FLOORS: list[set[str]] = [
     {"site"},
     {"resolve"},
     {"patches", "scope"},
-    {"check"},
+    {"check", "client"},
     {"render", "catalog"},
     {"diff", "report"},
     {"cli"},
