@@ -31,16 +31,22 @@ def make_client(instance: Any) -> Any:
     return None
 
 
+#: the fault of the scope given, reported by the hook (argparse would print usage and exit 2)
+_invalid: list[str] = []
+INVALID = "invalid"
+
+
 def _scope_arg(text: str) -> str:
+    """The compact form: openstacksdk runs ``str.format`` on every config value, so no braces."""
     try:
-        parse(text)
+        return parse(text).to_compact() or INVALID
     except ScopeError as exc:
-        raise UserError(f"--os-scope: {exc}") from None
-    return text
+        _invalid.append(str(exc))
+        return INVALID
 
 
 def build_option_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--os-scope", metavar="<scope>", default=os.environ.get("OS_SCOPE") or None,
+    parser.add_argument("--os-scope", metavar="<scope>", type=_scope_arg, default=os.environ.get("OS_SCOPE") or None,
                         help="Which region or cloud serves each service type, e.g. "
                              "'{\"image\": \"RegionTwo\"}' or image=RegionTwo (Env: OS_SCOPE)")
     parser.add_argument("--os-scope-mode", metavar="<mode>", choices=MODES,
@@ -59,6 +65,8 @@ def connection_hook(conn: Any) -> None:
     text = config.get("scope")
     if not text:
         return
+    if text == INVALID:
+        raise UserError(f"--os-scope: {_invalid[-1] if _invalid else 'the scope is empty'}")
     try:
         attach_scope(conn, text, mode=config.get("scope_mode") or "header")
     except ScopeError as exc:

@@ -95,8 +95,9 @@ class ScopedAuth:
         if region != kwargs.get("region_name"):
             kwargs = {**kwargs, "region_name": region}
             access = self._inner.get_access(session)
-            if access.service_catalog is not None and not access.service_catalog.get_endpoints(
-                    service_type=service_type, region_name=region):
+            found = access.service_catalog.get_endpoints(service_type=service_type, region_name=region) \
+                if access.service_catalog is not None else {"": [True]}
+            if not any(found.values()):
                 raise ScopeError(f"the catalog has no {service_type} endpoint in region '{region}'")
         return kwargs
 
