@@ -41,6 +41,7 @@ from regionctl.openstack.deployers import (
     when_matches,
 )
 from regionctl.openstack.services import SERVICES
+from regionctl.render.paste import scope_paste
 from regionctl.render.files import RenderedFile, header
 from regionctl.render.ini import render_ini
 from regionctl.render.sources import Source, ini_sources
@@ -55,6 +56,9 @@ from regionctl.site.secrets import is_secret
 from regionctl.site.provenance import Branch, Layer, Origin, Tree, Value, bare, branch, lookup, plain, walk
 
 CONFIG_DIR = "config"
+PASTE_DIR = "scope-paste"
+KOLLA_PASTE_NOTE = ("# kolla-ansible does not copy this file into the containers (its roles template no paste file\n"
+                    "# but keystone's): merge it into the image's file when building the image.\n")
 Passwords = dict[str, Value]
 
 
@@ -69,6 +73,10 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
     ]
     out += config_files(loaded, values, passwords)
     out += patch_sets.kolla_files(loaded, name, CONFIG_DIR)
+    # kolla-ansible's nova, neutron, glance and cinder roles copy no paste file from node_custom_config
+    # (its keystone role alone does): the fragments go beside config/, to be built into the images.
+    out += [RenderedFile(f"{name}/{PASTE_DIR}/{etc}/{file}", text + KOLLA_PASTE_NOTE, False)
+            for etc, file, text in scope_paste(loaded, name)]
     return sorted(out, key=lambda f: f.rel)
 
 

@@ -6,6 +6,7 @@ from regionctl.openstack.services import DASHBOARD_SERVICE, SERVICES
 from regionctl.resolve.endpoints import identity_urls
 from regionctl.render.files import RenderedFile, header
 from regionctl.render.ini import render_ini
+from regionctl.render.paste import scope_paste
 from regionctl.render.sources import SecretRule, ini_sources
 from regionctl.resolve.values import ConfFile, RegionValues
 from regionctl.site.load import LoadedSite
@@ -35,6 +36,8 @@ def render_region(loaded: LoadedSite, values: RegionValues) -> list[RenderedFile
     if region.runs(DASHBOARD_SERVICE):
         out.append(RenderedFile(f"{values.region}/etc/{SERVICES[DASHBOARD_SERVICE].etc}/local_settings.py",
                                 horizon_settings(loaded, values.region), False))
+    out += [RenderedFile(f"{values.region}/etc/{etc}/{name}.regionctl-scope", text, False)
+            for etc, name, text in scope_paste(loaded, values.region)]
     return sorted(out, key=lambda f: f.rel)
 
 
