@@ -18,11 +18,11 @@ from regionctl.site.load import LoadedSite
 
 def scope_paste(loaded: LoadedSite, region: str) -> list[tuple[str, str, str]]:
     """(its /etc directory, paste file name, fragment text) for each service of ``region``
-    that has pipelines to change; nothing when the region has no scope router."""
+    that has pipelines to change; nothing unless the region's router asks (``router.scope_filter``)."""
     assert loaded.site is not None
     site = loaded.site
     spec = site.regions[region]
-    if spec.router is None:
+    if spec.router is None or not spec.router.scope_filter:
         return []
     names = list(site.regions) + [c for c in clouds.named(clouds.clouds(site)) if c not in site.regions]
     types = sorted({e.type for e in routing.catalog(site)})

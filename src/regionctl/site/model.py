@@ -95,6 +95,10 @@ class Router(_Strict):
         description="Per catalog type, the port the API servers listen on where it is not the service's "
         "usual one (identity 5000, compute 8774, ...).")
     max_hops: int = Field(2, ge=1, le=16, description="Router-to-router hops a request may take before 508.")
+    scope_filter: bool = Field(
+        False, description="Render the scope filter (regionctl.client.propagate) into the paste pipelines of the "
+        "region's nova, neutron, glance and cinder, so they refuse scopes the site does not name and forward "
+        "the caller's scope on their own calls.")
 
 
 class Region(_Strict):
