@@ -209,3 +209,30 @@ def test_served_scope_is_forwarded_on_the_services_own_calls(front: str) -> None
 def test_middleware_refuses_what_the_site_does_not_name(front: str, scope: str, reason: str) -> None:
     status, body = _get(front, scope)
     assert (status, body["error"]["message"]) == (400, f"OpenStack-Scope: {reason}")
+
+
+def test_openstack_scope_on_a_type_the_catalog_lacks_is_one_line(clouds: Clouds, osc_env: dict[str, str]) -> None:
+    """The router refuses it (its catalog has identity only). The CLI ends on the router's reason; before
+    it, openstackclient's own line about the failed version discovery (not ours to silence)."""
+    two = clouds[1]["RegionTwo"]
+    r = openstack(osc_env, two, "--os-scope", "image=RegionTwo", "token", "issue")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert lines[-1] == "unknown service type 'image' (HTTP 400)" and "Traceback" not in r.stderr, r.stderr
+
+
+def test_openstack_direct_mode_uses_the_scoped_regions_endpoints(dev_keystone: DevKeystone,
+                                                                 osc_env: dict[str, str]) -> None:
+    """No router: straight to CloudOne's Keystone; identity in RegionOne is there, in RegionTwo not."""
+    env = {**osc_env, "OS_AUTH_URL": f"http://127.0.0.1:{dev_keystone.port}/v3", "OS_SCOPE_MODE": "direct"}
+    creds = ["--os-username", dev_keystone.username, "--os-password", dev_keystone.password,
+             "--os-project-name", "admin", "--os-user-domain-id", "default", "--os-project-domain-id", "default"]
+    exe = str(Path(sys.executable).parent / "openstack")
+    ok = subprocess.run([exe, *creds, "--os-scope", "identity=RegionOne", "region", "list", "-f", "json"],
+                        env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "RegionOne" in {r["Region"] for r in json.loads(ok.stdout)}
+    bad = subprocess.run([exe, *creds, "--os-scope", "identity=NoSuchRegion", "region", "list"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == ["scope:1: the catalog has no identity endpoint in region 'NoSuchRegion'"]
