@@ -236,3 +236,36 @@ def test_openstack_direct_mode_uses_the_scoped_regions_endpoints(dev_keystone: D
                          env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines() == ["scope:1: the catalog has no identity endpoint in region 'NoSuchRegion'"]
+
+
+# --- failover and fan-out (reads only) against the two real Keystones --------------------------
+
+def _cloud_targets(keystones: dict[str, DevKeystone]) -> list[Any]:
+    from regionctl.client.spread import Target
+    out = []
+    for region, cloud in (("RegionOne", "CloudOne"), ("RegionTwo", "CloudTwo")):
+        k = keystones[region]
+        s = ksa_session.Session(auth=password_auth(f"http://127.0.0.1:{k.port}/v3", k))
+        out.append(Target(cloud, s, {"service_type": "identity", "interface": "public", "region_name": region}))
+    return out
+
+
+def test_fan_out_lists_each_clouds_regions_tagged(clouds: Clouds) -> None:
+    from regionctl.client.spread import fan_out_list
+    items = fan_out_list(_cloud_targets(clouds[1]), "/regions", "regions", tag="cloud")
+    assert {(i["id"], i["cloud"]) for i in items} >= {("RegionOne", "CloudOne"), ("RegionTwo", "CloudTwo")}
+    assert ("RegionTwo", "CloudOne") not in {(i["id"], i["cloud"]) for i in items}
+
+
+def test_failover_moves_on_after_connection_errors_not_after_4xx(clouds: Clouds) -> None:
+    from regionctl.client.spread import SpreadError, Target, first_that_answers
+    targets = _cloud_targets(clouds[1])
+    dead = Target("Dead", ksa_session.Session(), endpoint_override="http://127.0.0.1:9/v3")  # nothing listens
+    name, r = first_that_answers([dead, *targets], "/regions")
+    assert name == "CloudOne" and r.status_code == 200
+    name, r = first_that_answers(targets, "/regions/NoSuchRegion")
+    assert (name, r.status_code) == ("CloudOne", 404)  # a 4xx is an answer: CloudTwo is not asked
+    with pytest.raises(ValueError, match="failover is for reads only"):
+        first_that_answers(targets, "/regions", method="POST")
+    with pytest.raises(SpreadError, match="no region answered: Dead: ConnectFailure"):
+        first_that_answers([dead], "/regions")
