@@ -269,3 +269,21 @@ def test_failover_moves_on_after_connection_errors_not_after_4xx(clouds: Clouds)
         first_that_answers(targets, "/regions", method="POST")
     with pytest.raises(SpreadError, match="no region answered: Dead: ConnectFailure"):
         first_that_answers([dead], "/regions")
+
+
+def test_cloud_connections_pick_the_scoped_clouds_connection(clouds: Clouds) -> None:
+    """Direct routing across clouds with openstacksdk: a Connection per cloud, no router."""
+    import openstack.connection
+    from regionctl.client.session import CloudConnections
+    conns = {cloud: openstack.connection.Connection(auth_url=f"http://127.0.0.1:{k.port}/v3", username=k.username,
+                                                    password=k.password, project_name="admin",
+                                                    user_domain_id="default", project_domain_id="default",
+                                                    region_name=region)
+             for (region, cloud), k in ((("RegionOne", "CloudOne"), clouds[1]["RegionOne"]),
+                                        (("RegionTwo", "CloudTwo"), clouds[1]["RegionTwo"]))}
+    routed = CloudConnections('{"identity": "CloudTwo"}', conns, local="CloudOne")
+    assert {e.region_id for e in routed.for_type("identity").identity.endpoints()} == {"RegionTwo"}
+    assert routed.for_type("compute") is conns["CloudOne"]
+    with pytest.raises(ScopeError, match="unknown cloud 'CloudThree' for image: connections are given for CloudOne, "
+                                         "CloudTwo"):
+        CloudConnections("image=CloudThree", conns, local="CloudOne")

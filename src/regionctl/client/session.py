@@ -106,3 +106,27 @@ class ScopedAuth:
 
     def get_endpoint_data(self, session: Any, **kwargs: Any) -> Any:
         return self._inner.get_endpoint_data(session, **self._filtered(session, kwargs))
+
+
+class CloudConnections:
+    """Direct routing across clouds: one openstacksdk Connection (or Session) per cloud, and for
+    each service type the one of the cloud the scope names (else the local cloud's).
+
+    The site's ``clouds.<name>.os_cloud`` names each cloud's clouds.yaml entry:
+    ``CloudConnections(scope, {c: openstack.connect(cloud=os_cloud) ...}, local="CloudOne")``.
+    """
+
+    def __init__(self, scope: Scope | str | Mapping[str, str], connections: Mapping[str, Any], local: str) -> None:
+        self.scope = as_scope(scope)
+        self.connections = dict(connections)
+        if local not in self.connections:
+            raise ScopeError(f"the local cloud '{local}' has no connection")
+        self.local = local
+        for service_type, name in self.scope:
+            if name not in self.connections:
+                raise ScopeError(f"unknown cloud '{name}' for {service_type}: connections are given for "
+                                 f"{', '.join(sorted(self.connections))}")
+
+    def for_type(self, service_type: str) -> Any:
+        """The Connection serving ``service_type`` under the scope."""
+        return self.connections[self.scope.target(service_type, self.local)]
