@@ -79,3 +79,20 @@ def test_kolla_renders_the_fragments_beside_config(tmp_path: Path) -> None:
     got = sorted(str(p.relative_to(out / "RegionTwo" / "scope-paste")) for p in (out / "RegionTwo" / "scope-paste").rglob("*.ini"))
     assert got == ["cinder/api-paste.ini", "glance/glance-api-paste.ini", "neutron/api-paste.ini", "nova/api-paste.ini"]
     assert "kolla-ansible does not copy this file" in (out / "RegionTwo" / "scope-paste" / "nova" / "api-paste.ini").read_text()
+
+
+def test_scope_is_kept_while_a_lazy_body_streams_and_not_after() -> None:
+    from regionctl.client.propagate import ScopeMiddleware, current_scope
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+        for _ in range(2):  # e.g. glance streaming image data while it calls another service
+            scope = current_scope.get()
+            yield (scope.to_compact() if scope else "none").encode()
+
+    mw = ScopeMiddleware(app, names=["RegionTwo"], types=["image"])
+    body = mw({"HTTP_OPENSTACK_SCOPE": '{"image": "RegionTwo"}'}, lambda s, h: None)
+    assert current_scope.get() is None  # nothing leaks into the serving thread
+    assert list(body) == [b"image=RegionTwo", b"image=RegionTwo"]
+    assert list(mw({"HTTP_X_SCOPE": "image=RegionTwo"}, lambda s, h: None)) == [b"image=RegionTwo"] * 2
+    assert list(mw({}, lambda s, h: None)) == [b"none", b"none"]

@@ -49,11 +49,7 @@ class ScopeMiddleware:
         if raw is None:
             raw = environ.get("HTTP_" + LEGACY_SCOPE_HEADER.upper().replace("-", "_"))
         if raw is None:
-            token = current_scope.set(None)
-            try:
-                return self._respond(environ, start_response)
-            finally:
-                current_scope.reset(token)
+            return self._respond(None, environ, start_response)
         try:
             scope = parse(raw.encode("latin-1"), types=self.types, names=self.names, max_bytes=self.max_bytes)
         except (ScopeError, UnicodeEncodeError) as exc:
@@ -64,16 +60,36 @@ class ScopeMiddleware:
                                                ("Content-Length", str(len(body)))])
             return [body]
         environ[ENVIRON_KEY] = scope
-        token = current_scope.set(scope)
-        try:
-            return self._respond(environ, start_response)
-        finally:
-            current_scope.reset(token)
+        return self._respond(scope, environ, start_response)
 
-    def _respond(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        # The app runs (and makes its calls) inside this context; the body is materialised so
-        # calls made while iterating a lazy body still see the scope.
-        return list(self.app(environ, start_response))
+    def _respond(self, scope: Scope | None, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Run the app, and each step of its body (calls made while streaming it), with the scope set:
+        in a context of its own, so nothing leaks to the next request the thread serves."""
+        ctx = contextvars.copy_context()
+        ctx.run(current_scope.set, scope)
+        body = ctx.run(self.app, environ, start_response)
+        return _Body(ctx, body)
+
+
+class _Body:
+    """A WSGI body iterated inside the request's context; ``close`` is passed on (PEP 3333)."""
+
+    def __init__(self, ctx: contextvars.Context, body: Iterable[bytes]) -> None:
+        self._ctx = ctx
+        self._body = body
+        self._it = iter(body)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return self._ctx.run(next, self._it)
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            self._ctx.run(close)
 
 
 def filter_factory(global_conf: dict[str, str], **local_conf: str) -> Callable[[WsgiApp], ScopeMiddleware]:
