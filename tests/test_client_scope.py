@@ -188,15 +188,22 @@ def front(clouds: Clouds) -> Iterator[str]:
     srv.server_close()
 
 
-def _get(url: str, scope: str | None) -> tuple[int, dict[str, Any]]:
+def _get(url: str, scope: str | None, extra: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     s = ksa_session.Session()
-    r = s.get(url, headers={"OpenStack-Scope": scope} if scope else {}, raise_exc=False)
+    r = s.get(url, headers={**({"OpenStack-Scope": scope} if scope else {}), **(extra or {})}, raise_exc=False)
     return r.status_code, r.json()
 
 
 def test_served_scope_is_forwarded_on_the_services_own_calls(front: str) -> None:
     assert _get(front, "identity=CloudTwo") == (200, {"status": 201, "scope": "identity=CloudTwo"})
     assert _get(front, None) == (200, {"status": 401, "scope": None})  # local: CloudOne's Keystone
+
+
+def test_no_header_names_the_keystone(front: str, clouds: Clouds) -> None:
+    """OpenStackoid's X-Identity-Url picked the Keystone; here it changes nothing."""
+    two = f"http://127.0.0.1:{clouds[1]['RegionTwo'].port}/v3"
+    assert _get(front, None, {"X-Identity-Url": two, "X-Identity-Cloud": "CloudTwo"}) == \
+        (200, {"status": 401, "scope": None})
 
 
 @pytest.mark.parametrize("scope,reason", [

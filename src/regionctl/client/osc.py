@@ -45,8 +45,19 @@ def _scope_arg(text: str) -> str:
         return INVALID
 
 
+class _ScopeAction(argparse.Action):
+    """``--os-scope`` given: the hook is needed (set only then, so a clouds.yaml profile's own
+    ``vendor_hook`` stays in force for commands without a scope)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.vendor_hook = HOOK
+
+
 def build_option_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--os-scope", metavar="<scope>", type=_scope_arg, default=os.environ.get("OS_SCOPE") or None,
+    parser.add_argument("--os-scope", metavar="<scope>", type=_scope_arg, action=_ScopeAction,
+                        default=os.environ.get("OS_SCOPE") or None,
                         help="Which region or cloud serves each service type, e.g. "
                              "'{\"image\": \"RegionTwo\"}' or image=RegionTwo (Env: OS_SCOPE)")
     parser.add_argument("--os-scope-mode", metavar="<mode>", choices=MODES,
@@ -55,7 +66,8 @@ def build_option_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                              "up in the scoped region of the catalog (Env: OS_SCOPE_MODE)")
     parser.add_argument(f"--{API_VERSION_OPTION.replace('_', '-')}", default=DEFAULT_API_VERSION,
                         help=argparse.SUPPRESS)
-    parser.set_defaults(vendor_hook=HOOK)
+    if os.environ.get("OS_SCOPE"):
+        parser.set_defaults(vendor_hook=HOOK)
     return parser
 
 
