@@ -42,7 +42,8 @@ KS_ADMIN = "http://10.24.63.248:35357/v3"
 SEED_003 = sorted([(r, "keystone", "identity", i, KS_ADMIN if i == "admin" else KS_PUBLIC)
                    for r in ("AR", "OSR1", "OSR2") for i in ("public", "internal", "admin")])
 OWN = (("nova", "compute", ":8774/v2.1"), ("glance", "image", ":9292"), ("neutron", "network", ":9696"),
-       ("placement", "placement", ":8778"), ("cinderv3", "volumev3", ":8776/v3/%(project_id)s"))
+       ("placement", "placement", ":8778"), ("cinderv3", "volumev3", ":8776/v3/%(project_id)s"),
+       ("heat", "orchestration", ":8004/v1/%(tenant_id)s"), ("heat-cfn", "cloudformation", ":8000/v1"))
 HOSTS = {"OSR1": "10.24.64.248", "OSR2": "10.24.65.248"}
 
 
@@ -173,7 +174,7 @@ def one_line(r: Result) -> str:
 def test_admin_region_gives_seed_003_table(ks: DevKeystone, rc: Callable[..., Result]) -> None:
     r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
     assert r.code == 0, r.err
-    assert r.out.splitlines()[-1] == "Apply complete: 37 created, 0 updated in place, 0 deleted."
+    assert r.out.splitlines()[-1] == "Apply complete: 47 created, 0 updated in place, 0 deleted."
 
     listed = openstack("endpoint", "list")
     got = sorted((e["Region"], e["Service Name"], e["Service Type"], e["Interface"], e["URL"])
@@ -204,7 +205,7 @@ def test_plan_then_apply_then_nothing_left_to_do(ks: DevKeystone, rc: Callable[.
     site = str(EXAMPLES / "admin-region")
     r = rc("catalog", "plan", "-s", site, "--detailed-exitcode", "-f", "json")
     assert r.code == 2
-    assert json.loads(r.out)["summary"] == {"create": 37, "update": 0, "delete": 0, "unchanged": 1,
+    assert json.loads(r.out)["summary"] == {"create": 47, "update": 0, "delete": 0, "unchanged": 1,
                                             "not_pruned": 0}
     assert len(live().endpoints) == 2  # plan wrote nothing
 
@@ -212,7 +213,7 @@ def test_plan_then_apply_then_nothing_left_to_do(ks: DevKeystone, rc: Callable[.
     r = rc("catalog", "apply", "-s", site, "--yes")
     assert r.code == 0
     assert r.out.splitlines()[-1] == ("No changes: Keystone matches the site. "
-                                      "Plan: 0 to create, 0 to update in place, 0 to delete, 38 unchanged.")
+                                      "Plan: 0 to create, 0 to update in place, 0 to delete, 48 unchanged.")
     r = rc("catalog", "plan", "-s", site, "--detailed-exitcode")
     assert (r.code, r.err) == (0, "")
     assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
@@ -226,7 +227,7 @@ def test_reading_costs_three_requests_whatever_the_size(ks: DevKeystone) -> None
     apply(site_plan, small)
     big = connect()
     cat = big.read()
-    assert (big.requests, len(cat.endpoints)) == (3, 31)
+    assert (big.requests, len(cat.endpoints)) == (3, 39)
 
 
 def _desired(example: str) -> Catalog:
@@ -477,7 +478,7 @@ def test_system_reader_can_plan_but_not_apply(ks: DevKeystone, rc: Callable[...,
         assert one_line(r) == (
             "regionctl: error: Keystone refused POST /v3/regions for user 'catalog-reader' (HTTP 403): it lacks "
             "permission 'identity:create_region'; use a user with the admin role (clouds.yaml / OS_*) "
-            "[stopped after 0 of 37 changes: running apply again will not help until the user has that "
+            "[stopped after 0 of 47 changes: running apply again will not help until the user has that "
             "permission]")
     finally:
         k.call("DELETE", f"/users/{uid}")
@@ -530,14 +531,14 @@ def test_keystone_killed_mid_apply_then_rerun_converges(
         assert r.code == 1
         assert one_line(r) == (
             f"regionctl: error: cannot reach Keystone at {dk.url} (connection refused, retried for up to 1 s): "
-            "check that it runs and that OS_AUTH_URL / clouds.yaml auth_url is right [stopped after 11 of 37 "
+            "check that it runs and that OS_AUTH_URL / clouds.yaml auth_url is right [stopped after 11 of 47 "
             "changes: run 'regionctl catalog apply' again to finish; it re-reads Keystone and creates nothing twice]")
-        assert "Done before it stopped (11 of 37):" in r.out.splitlines()
+        assert "Done before it stopped (11 of 47):" in r.out.splitlines()
         dk.stop()
         dk = start(data, region="AR", port=dk.port)
         r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
         assert r.code == 0, r.err
-        assert r.out.splitlines()[-1] == "Apply complete: 26 created, 0 updated in place, 0 deleted."
+        assert r.out.splitlines()[-1] == "Apply complete: 36 created, 0 updated in place, 0 deleted."
         assert rc("catalog", "plan", "-s", str(EXAMPLES / "admin-region"), "--prune",
                   "--detailed-exitcode").code == 0
         cat = live()
@@ -758,12 +759,12 @@ def test_apply_on_a_terminal_asks_first(ks: DevKeystone) -> None:
     site = str(EXAMPLES / "admin-region")
     code, out = _on_a_terminal(["catalog", "apply", "-s", site], b"n\n")
     assert code == 1
-    assert f"Apply these 37 changes to Keystone at {ks.url}? [y/N]: n" in out
+    assert f"Apply these 47 changes to Keystone at {ks.url}? [y/N]: n" in out
     assert out.rstrip().endswith("regionctl: aborted")
     assert len(live().endpoints) == 2
     code, out = _on_a_terminal(["catalog", "apply", "-s", site], b"y\n")
     assert code == 0, out
-    assert out.rstrip().endswith("Apply complete: 37 created, 0 updated in place, 0 deleted.")
+    assert out.rstrip().endswith("Apply complete: 47 created, 0 updated in place, 0 deleted.")
     assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
 
 

@@ -43,7 +43,7 @@ CASES = [
     ("two identity regions", SITE.replace("    services:\n      nova:\n", "    services:\n      keystone:\n      nova:\n"),
      ["site.yaml:17: error: keystone runs in both 'One' and 'Two': one Keystone is shared by every region; remove it from all but one"]),
     ("unknown service", SITE.replace("      nova:\n", "      nvoa:\n", 1),
-     ["site.yaml:8: error: unknown service 'nvoa' (did you mean 'nova'?): known services are keystone, nova, placement, neutron, glance, cinder, horizon"]),
+     ["site.yaml:8: error: unknown service 'nvoa' (did you mean 'nova'?): known services are keystone, nova, placement, neutron, glance, cinder, heat, horizon"]),
     ("no address", SITE.replace("    addresses:\n      public: http://192.0.2.2\n", ""),
      ["site.yaml:15: error: region 'Two' runs nova but has no address for it: add regions.Two.addresses.public, or services.nova.urls",
       "site.yaml:16: error: region 'Two' runs placement but has no address for it: add regions.Two.addresses.public, or services.placement.urls",
