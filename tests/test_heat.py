@@ -79,9 +79,9 @@ def test_two_regions_heat_names_its_own_region_and_the_shared_keystone(cli, tmp_
             "username": ["heat"], "password": ["heat-pw"]}
         assert conf["clients_keystone"] == {"auth_uri": ["http://10.0.1.1:5000"]}
         assert conf["clients"] == {"endpoint_type": ["internal"]}
-        assert conf["ec2authtoken"]["region_name"] == [region]
-        assert conf["ec2authtoken"]["valid_interfaces"] == ["internal"]
-        assert conf["database"] == {"connection": [f"mysql+pymysql://heat:heat-db@{host}/heat"]}
+        assert conf["ec2authtoken"] == {"auth_section": ["keystone_authtoken"], "region_name": [region],
+                                        "valid_interfaces": ["internal"]}
+        assert conf["database"] == {"connection": [f"mysql+pymysql://heat:heat-db@{host}:3306/heat"]}
 
 
 SHARED = """\
@@ -128,7 +128,7 @@ def test_shared_services_from_two_regions_is_an_error(cli, tmp_path: Path) -> No
     site = heat_site(tmp_path / "s", SHARED.format(cinder="Three"), ("One", "Two", "Three"))
     r = cli("render", "-s", str(site), "-r", "Two", "-o", str(tmp_path / "o"))
     assert r.code == 1
-    assert (f"{site}/site.yaml:16: error: region 'Two' uses glance from One; cinder from Three, but heat takes "
+    assert (f"{site}/site.yaml:15: error: region 'Two' uses glance from One; cinder from Three, but heat takes "
             "another region's services from one region only ([DEFAULT] region_name_for_shared_services): "
             "use one region for all of them") in r.err.splitlines()
     assert not (tmp_path / "o").exists()

@@ -122,9 +122,12 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _auth("heat", "trustee", "heat", region_key=None, interfaces=None, project=False),
         # The Keystone heat's own keystone client and trusts talk to: the unversioned shared one.
         Rule("heat", "clients_keystone", Kind.URL, key="auth_uri", type="identity", unversioned=True),
-        # heat-api-cfn checks EC2 signatures with Keystone through a keystoneauth adapter
-        # (auth, session and adapter options): it finds identity in this region's catalog.
-        _auth("heat", "ec2authtoken", "heat"),
+        # heat-api-cfn checks EC2 signatures with Keystone through a keystoneauth adapter. It logs
+        # in as [keystone_authtoken] does (auth_section: the password stays in one place, the one
+        # kolla writes) and finds identity in this region's catalog.
+        _set("heat", "ec2authtoken", "auth_section", "keystone_authtoken"),
+        _region("heat", "ec2authtoken", "region_name", None),
+        _set("heat", "ec2authtoken", "valid_interfaces", "internal"),
     ),
     "keystone": (
         Rule("keystone", "cache", Kind.CACHE),
