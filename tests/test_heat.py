@@ -126,12 +126,16 @@ def test_services_taken_from_another_region_are_heats_shared_services(cli, tmp_p
 
 def test_shared_services_from_two_regions_is_an_error(cli, tmp_path: Path) -> None:
     site = heat_site(tmp_path / "s", SHARED.format(cinder="Three"), ("One", "Two", "Three"))
+    message = (f"{site}/site.yaml:15: error: region 'Two' uses glance from One; cinder from Three, but heat takes "
+               "another region's services from one region only ([DEFAULT] region_name_for_shared_services): "
+               "use one region for all of them")
     r = cli("render", "-s", str(site), "-r", "Two", "-o", str(tmp_path / "o"))
     assert r.code == 1
-    assert (f"{site}/site.yaml:15: error: region 'Two' uses glance from One; cinder from Three, but heat takes "
-            "another region's services from one region only ([DEFAULT] region_name_for_shared_services): "
-            "use one region for all of them") in r.err.splitlines()
+    assert message in r.err.splitlines()
     assert not (tmp_path / "o").exists()
+    v = cli("validate", "-s", str(site))
+    assert v.code == 1
+    assert [line for line in (v.out + v.err).splitlines() if ": error: " in line] == [message]
 
 
 def test_catalog_has_orchestration_and_cloudformation_in_every_region(tmp_path: Path) -> None:

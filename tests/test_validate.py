@@ -118,7 +118,7 @@ FILE_CASES = [
     ("option is a map", {"values/nova.yaml": "conf:\n  nova:\n    DEFAULT:\n      debug:\n        a: 1\n"},
      ['values/nova.yaml:4: error: conf.nova.DEFAULT.debug: an option takes a value or a list, not a map (for several values use {type: multistring, values: [...]})']),
     ("unknown values file", {"values/nvoa.yaml": "conf: {}\n"},
-     ["values/nvoa.yaml: warning: 'nvoa.yaml' is not a service's values file (did you mean 'nova'?); it is ignored: name it global.yaml or one of keystone.yaml, nova.yaml, placement.yaml, neutron.yaml, glance.yaml, cinder.yaml, horizon.yaml"]),
+     ["values/nvoa.yaml: warning: 'nvoa.yaml' is not a service's values file (did you mean 'nova'?); it is ignored: name it global.yaml or one of keystone.yaml, nova.yaml, placement.yaml, neutron.yaml, glance.yaml, cinder.yaml, heat.yaml, horizon.yaml"]),
     ("file for a service not run", {"regions/Two/cinder.yaml": "conf: {}\n"},
      ["regions/Two/cinder.yaml: warning: region 'Two' does not run cinder; this file is ignored: add the service to the region or remove the file"]),
     ("values file is a list", {"values/nova.yaml": "- a\n"},
