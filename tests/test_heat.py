@@ -9,7 +9,7 @@ from pathlib import Path
 
 from oslo_config import cfg
 
-from conftest import ROOT, SECRETS, make_site
+from conftest import EXAMPLES, ROOT, SECRETS, make_site
 from regionctl.catalog.desired import desired_catalog
 from regionctl.site.load import load
 
@@ -163,3 +163,22 @@ def test_no_code_outside_openstack_names_heat() -> None:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert found == []
     assert any("heat" in p.read_text() for p in (src / "openstack").glob("*.py"))  # the walk reads real files
+
+
+def test_helm_auth_blocks_are_the_users_heat_conf_names(cli, tmp_path: Path) -> None:
+    """The chart's ks-user jobs create the users heat.conf logs in as (and the stack domain admin)."""
+    from test_helm import chart_values
+
+    r = cli("render", "--format", "helm", "-s", str(EXAMPLES / "admin-region"), "-r", "OSR2", "-o", str(tmp_path))
+    assert r.code == 0, r.err
+    values = chart_values(tmp_path, "OSR2", "heat")
+    auth, conf = values["endpoints"]["identity"]["auth"], values["conf"]["heat"]
+    login = {"username": "heat", "password": "heat-example", "project_name": "service",
+             "user_domain_name": "Default", "project_domain_name": "Default", "region_name": "OSR2"}
+    assert auth["heat"] == auth["heat_trustee"] == login
+    assert auth["heat_stack_user"] == {"username": "heat_domain_admin", "password": "heat-domain-admin-example",
+                                       "domain_name": "heat", "region_name": "OSR2"}
+    assert (conf["DEFAULT"]["stack_domain_admin"], conf["DEFAULT"]["stack_user_domain_name"]) == \
+        ("heat_domain_admin", "heat")
+    assert conf["trustee"]["username"] == "heat" and "project_name" not in conf["trustee"]
+    assert set(auth) == {"admin", "heat", "heat_trustee", "heat_stack_user", "test"}

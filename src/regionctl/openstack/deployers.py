@@ -316,12 +316,15 @@ class HelmUser:
 
     ``acts_as`` is the (conf key, section) of regionctl's wiring that logs in as this user; the
     block then takes that section's username, project, domains and password, so the chart's
-    ks-user job manages the very user the service's configuration uses. ``admin`` takes the
-    shared Keystone's admin password. The others only get the region.
+    ks-user job manages the very user the service's configuration uses. ``fields`` says which
+    option of that section fills which field of the block, when they are not named alike (None:
+    the keystoneauth options ``HELM_AUTH_FIELDS``). ``admin`` takes the shared Keystone's admin
+    password. The others only get the region.
     """
 
     name: str
     acts_as: tuple[str, str] | None = None
+    fields: tuple[tuple[str, str], ...] | None = None  # (block field, the section's option)
 
 
 @dataclass(frozen=True)
@@ -356,9 +359,10 @@ class HelmCompute:
     daemonset: str
 
 
-def _users(*names: str, acts: dict[str, tuple[str, str]] | None = None) -> tuple[HelmUser, ...]:
-    acts = acts or {}
-    return tuple(HelmUser(n, acts.get(n)) for n in names)
+def _users(*names: str, acts: dict[str, tuple[str, str]] | None = None,
+           fields: dict[str, tuple[tuple[str, str], ...]] | None = None) -> tuple[HelmUser, ...]:
+    acts, fields = acts or {}, fields or {}
+    return tuple(HelmUser(n, acts.get(n), fields.get(n)) for n in names)
 
 
 def _ctl(*paths: str) -> tuple[tuple[str, str], ...]:
@@ -405,10 +409,16 @@ HELM_CHARTS: dict[str, HelmChart] = {
     ),
     # heat_trustee fills [trustee]; regionctl's [trustee] logs in as heat, but takes no project
     # (a trust scopes it) while the block's ks-user job needs one: it takes [keystone_authtoken]'s.
+    # heat_stack_user is the admin of heat's stack domain: the chart's ks-user-domain job creates
+    # the domain and user the block names, and fills [DEFAULT] stack_* from it where unset.
     "heat": HelmChart(
         "heat",
         _users("admin", "heat", "heat_trustee", "heat_stack_user", "test",
-               acts={"heat": ("heat", "keystone_authtoken"), "heat_trustee": ("heat", "keystone_authtoken")}),
+               acts={"heat": ("heat", "keystone_authtoken"), "heat_trustee": ("heat", "keystone_authtoken"),
+                     "heat_stack_user": ("heat", "DEFAULT")},
+               fields={"heat_stack_user": (("username", "stack_domain_admin"),
+                                           ("password", "stack_domain_admin_password"),
+                                           ("domain_name", "stack_user_domain_name"))}),
         _ctl("api", "cfn", "engine", "job", "test"),
         "heat",
     ),
