@@ -177,8 +177,8 @@ def test_helm_auth_blocks_are_the_users_heat_conf_names(cli, tmp_path: Path) -> 
              "user_domain_name": "Default", "project_domain_name": "Default", "region_name": "OSR2"}
     assert auth["heat"] == auth["heat_trustee"] == login
     assert auth["heat_stack_user"] == {"username": "heat_domain_admin", "password": "heat-domain-admin-example",
-                                       "domain_name": "heat", "region_name": "OSR2"}
+                                       "domain_name": "heat_user_domain", "region_name": "OSR2"}
     assert (conf["DEFAULT"]["stack_domain_admin"], conf["DEFAULT"]["stack_user_domain_name"]) == \
-        ("heat_domain_admin", "heat")
+        ("heat_domain_admin", "heat_user_domain")
     assert conf["trustee"]["username"] == "heat" and "project_name" not in conf["trustee"]
     assert set(auth) == {"admin", "heat", "heat_trustee", "heat_stack_user", "test"}
