@@ -182,3 +182,25 @@ def test_helm_auth_blocks_are_the_users_heat_conf_names(cli, tmp_path: Path) -> 
         ("heat_domain_admin", "heat_user_domain")
     assert conf["trustee"]["username"] == "heat" and "project_name" not in conf["trustee"]
     assert set(auth) == {"admin", "heat", "heat_trustee", "heat_stack_user", "test"}
+
+
+def test_kolla_gets_heat_passwords_and_no_secret_in_its_config(cli, tmp_path: Path) -> None:
+    """kolla's heat.conf.j2 writes every heat secret from passwords.yml: config/heat.conf holds none."""
+    import stat
+
+    import yaml
+
+    r = cli("render", "--format", "kolla", "-s", str(EXAMPLES / "admin-region"), "-o", str(tmp_path))
+    assert r.code == 0, r.err
+    assert yaml.safe_load((tmp_path / "AR/globals.yml").read_text())["enable_heat"] is False
+    assert yaml.safe_load((tmp_path / "OSR1/globals.yml").read_text())["enable_heat"] is True
+    passwords = yaml.safe_load((tmp_path / "OSR1/passwords.yml").read_text())
+    assert {k: v for k, v in passwords.items() if k.startswith("heat_")} == {
+        "heat_keystone_password": "heat-example", "heat_database_password": "osr1-heat-db-example",
+        "heat_domain_admin_password": "heat-domain-admin-example"}
+    config = tmp_path / "OSR1/config/heat.conf"
+    text = config.read_text()
+    for secret in ("password =", "stack_domain_admin_password", "connection =", "transport_url", "-example"):
+        assert secret not in text, secret
+    assert "region_name_for_services = OSR1\n" in text
+    assert stat.S_IMODE(config.stat().st_mode) == 0o644
