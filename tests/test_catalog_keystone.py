@@ -194,7 +194,7 @@ def test_admin_region_gives_seed_003_table(ks: DevKeystone, rc: Callable[..., Re
     in_osr2 = sorted((svc["Name"], svc["Type"], ep["interface"], ep["url"])
                      for svc in catalog for ep in svc["Endpoints"] if ep["region"] == "OSR2")
     project = connect().call("GET", "/projects?name=admin")["projects"][0]["id"]  # the token fills it in
-    assert in_osr2 == sorted((n, t, i, u.replace("%(project_id)s", project))
+    assert in_osr2 == sorted((n, t, i, u.replace("%(project_id)s", project).replace("%(tenant_id)s", project))
                              for reg, n, t, i, u in admin_region_rows() if reg == "OSR2")
 
 
@@ -277,11 +277,11 @@ def test_removing_a_region_with_prune_removes_only_its_endpoints(
     assert r.code == 0  # without --prune nothing is deleted...
     held = json.loads(r.out)["not_pruned"]  # ...but the plan says what --prune would delete
     assert sorted((c["kind"], c.get("region", c.get("id"))) for c in held) == (
-        [("endpoint", "OSR2")] * 13 + [("region", "OSR2")])
+        [("endpoint", "OSR2")] * 17 + [("region", "OSR2")])
 
     r = rc("catalog", "apply", "-s", str(site), "--prune", "--yes")
     assert r.code == 0, r.err
-    assert r.out.splitlines()[-1] == "Apply complete: 0 created, 0 updated in place, 14 deleted."
+    assert r.out.splitlines()[-1] == "Apply complete: 0 created, 0 updated in place, 18 deleted."
     after = live()
     kept = {k: v for k, v in ids(before).items() if k[3] != "OSR2"}
     assert ids(after) == kept
@@ -372,11 +372,12 @@ def test_show_marks_drift(ks: DevKeystone, rc: Callable[..., Result]) -> None:
         [c.strip() for c in line.rstrip()[1:-1].split(line[0])]
         for line in r.out.splitlines() if line[:1] in ("│", "┃"))}
     assert table == {
-        "region": ["identity", "compute", "image", "network", "placement", "volumev3"],
-        "AR": ["pub int adm", "", "", "", "", ""],
-        "OSR1": ["pub int adm", "pub~ int", "pub int", "pub int", "pub int", "pub int"],
-        "OSR2": ["pub int adm", "pub int", "pub int+", "pub int", "pub int", "pub int"],
-        "RegionOne": ["pub int", "", "", "", "", ""],
+        "region": ["identity", "cloudformation", "compute", "image", "network", "orchestration", "placement",
+                   "volumev3"],
+        "AR": ["pub int adm", "", "", "", "", "", "", ""],
+        "OSR1": ["pub int adm", "pub int", "pub~ int", "pub int", "pub int", "pub int", "pub int", "pub int"],
+        "OSR2": ["pub int adm", "pub int", "pub int", "pub int+", "pub int", "pub int", "pub int", "pub int"],
+        "RegionOne": ["pub int", "", "", "", "", "", "", ""],
     }
     assert r.out.splitlines()[-1] == ("+ missing from Keystone   - in Keystone, not in the site   "
                                       "~ other URL or disabled   ! duplicates")
@@ -538,7 +539,7 @@ def test_keystone_killed_mid_apply_then_rerun_converges(
         dk = start(data, region="AR", port=dk.port)
         r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
         assert r.code == 0, r.err
-        assert r.out.splitlines()[-1] == "Apply complete: 36 created, 0 updated in place, 0 deleted."
+        assert r.out.splitlines()[-1] == "Apply complete: 35 created, 1 updated in place, 0 deleted."
         assert rc("catalog", "plan", "-s", str(EXAMPLES / "admin-region"), "--prune",
                   "--detailed-exitcode").code == 0
         cat = live()
@@ -560,7 +561,7 @@ def test_503_mid_apply_is_retried_and_converges(ks: DevKeystone, rc: Callable[..
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1] == ("Apply complete: 37 created, 0 updated in place, 0 deleted. "
+        assert r.out.splitlines()[-1] == ("Apply complete: 47 created, 0 updated in place, 0 deleted. "
                                           "(1 request(s) retried)")
         assert proxy.stats.faults == {"503": 1}
         assert rc("catalog", "plan", "-s", site, "--detailed-exitcode").code == 0
@@ -578,7 +579,7 @@ def test_503_on_every_third_request_converges_in_one_run(ks: DevKeystone, rc: Ca
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1].startswith("Apply complete: 37 created, 0 updated in place, 0 deleted. (")
+        assert r.out.splitlines()[-1].startswith("Apply complete: 47 created, 0 updated in place, 0 deleted. (")
         assert proxy.stats.faults["503"] >= 13
         proxy.faults = []
         ids(live())  # no duplicates
@@ -605,7 +606,7 @@ def test_429_retry_after_is_honoured_and_a_long_one_gives_up(ks: DevKeystone, rc
         assert one_line(r) == (
             f"regionctl: error: Keystone at {proxy.url} is limiting requests (HTTP 429 on POST /v3/regions): "
             "Too Many Requests (asked to retry after 30 s, beyond the 5 s cap): wait, or lower --parallel, then "
-            "re-run [stopped after 0 of 37 changes: run 'regionctl catalog apply' again to finish; it re-reads "
+            "re-run [stopped after 0 of 47 changes: run 'regionctl catalog apply' again to finish; it re-reads "
             "Keystone and creates nothing twice]")
     finally:
         proxy.stop()
@@ -633,7 +634,7 @@ def test_lost_answers_are_read_back_never_repeated_blindly(ks: DevKeystone, rc: 
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1] == ("Apply complete: 37 created, 0 updated in place, 0 deleted. "
+        assert r.out.splitlines()[-1] == ("Apply complete: 47 created, 0 updated in place, 0 deleted. "
                                           "(3 lost answer(s) settled by reading back)")
         assert proxy.stats.faults == {"drop-after": 3, "drop-before": 1}
         cat = live()
@@ -779,14 +780,14 @@ def test_saved_plan_runs_exactly_and_a_stale_one_is_refused(ks: DevKeystone, rc:
     assert r.code == 0, r.err
     doc = json.loads(saved.read_text())
     assert doc["format"] == "regionctl.catalog-plan/1" and doc["live"]["fingerprint"].startswith("sha256:")
-    assert doc["site"]["revision"].startswith("sha256:") and len(doc["changes"]) == 37
+    assert doc["site"]["revision"].startswith("sha256:") and len(doc["changes"]) == 47
     assert json.loads(rc("catalog", "plan", "-s", str(site), "-f", "json").out) == doc  # one schema
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
 
     (site / "site.yaml").write_text((site / "site.yaml").read_text().replace("OpenStack region 1", "Changed"))
     r = rc("catalog", "apply", str(saved), "--yes")  # the site changed since: the saved plan still rules
     assert r.code == 0, r.err
-    assert r.out.splitlines()[-1] == "Apply complete: 37 created, 0 updated in place, 0 deleted."
+    assert r.out.splitlines()[-1] == "Apply complete: 47 created, 0 updated in place, 0 deleted."
     assert {r_.id: r_.description for r_ in live().regions}["OSR1"] == "OpenStack region 1"
 
     r = rc("catalog", "apply", str(saved), "--yes")  # Keystone changed since (by this very plan)
