@@ -794,7 +794,7 @@ def test_saved_plan_runs_exactly_and_a_stale_one_is_refused(ks: DevKeystone, rc:
     assert r.code == 1
     line = one_line(r)
     assert line.startswith(f"regionctl: error: {saved}: stale plan: Keystone's catalog changed since it was made "
-                           "(region AR added, region OSR1 added, region OSR2 added and 34 more change(s)): "), line
+                           "(region AR added, region OSR1 added, region OSR2 added and 44 more change(s)): "), line
     assert line.endswith(f"make a new one with 'regionctl catalog plan -o {saved}' and review it")
 
     r = rc("catalog", "plan", "-s", str(site), "-o", str(saved))
@@ -864,7 +864,7 @@ def test_parallel_apply_against_two_workers(rc: Callable[..., Result], tmp_path:
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes", "--parallel", "10")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1] == "Apply complete: 34 created, 3 updated in place, 0 deleted."
+        assert r.out.splitlines()[-1] == "Apply complete: 44 created, 3 updated in place, 0 deleted."
         cat = live()
         ids(cat)
         assert rows_in(cat, {"AR", "OSR1", "OSR2"}) == admin_region_rows()
