@@ -69,19 +69,22 @@ def test_admin_region_desired_catalog_whole() -> None:
     assert cat.regions == (Region("AR", "Administrative region (Keystone, Horizon)", None),
                            Region("OSR1", "OpenStack region 1", "AR"),
                            Region("OSR2", "OpenStack region 2", "AR"))
-    assert [s.key for s in cat.services] == [("compute", "nova"), ("identity", "keystone"), ("image", "glance"),
-                                             ("network", "neutron"), ("placement", "placement"),
+    assert [s.key for s in cat.services] == [("cloudformation", "heat-cfn"), ("compute", "nova"),
+                                             ("identity", "keystone"), ("image", "glance"), ("network", "neutron"),
+                                             ("orchestration", "heat"), ("placement", "placement"),
                                              ("volumev3", "cinderv3")]
     own = [r for r in rows(cat) if r[2] != "identity"]
     expected = []
     for region, host in (("OSR1", "10.24.64.248"), ("OSR2", "10.24.65.248")):
-        for name, type_, tail in (("nova", "compute", ":8774/v2.1"), ("glance", "image", ":9292"),
-                                  ("neutron", "network", ":9696"), ("placement", "placement", ":8778"),
+        for name, type_, tail in (("heat-cfn", "cloudformation", ":8000/v1"), ("nova", "compute", ":8774/v2.1"),
+                                  ("glance", "image", ":9292"), ("neutron", "network", ":9696"),
+                                  ("heat", "orchestration", ":8004/v1/%(tenant_id)s"),
+                                  ("placement", "placement", ":8778"),
                                   ("cinderv3", "volumev3", ":8776/v3/%(project_id)s")):
             for iface in ("public", "internal"):
                 expected.append((region, name, type_, iface, f"http://{host}{tail}"))
     assert own == expected
-    assert len(cat.endpoints) == 9 + 20
+    assert len(cat.endpoints) == 9 + 28
 
 
 def test_regions_parents_first_even_when_declared_after() -> None:

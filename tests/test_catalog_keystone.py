@@ -42,7 +42,8 @@ KS_ADMIN = "http://10.24.63.248:35357/v3"
 SEED_003 = sorted([(r, "keystone", "identity", i, KS_ADMIN if i == "admin" else KS_PUBLIC)
                    for r in ("AR", "OSR1", "OSR2") for i in ("public", "internal", "admin")])
 OWN = (("nova", "compute", ":8774/v2.1"), ("glance", "image", ":9292"), ("neutron", "network", ":9696"),
-       ("placement", "placement", ":8778"), ("cinderv3", "volumev3", ":8776/v3/%(project_id)s"))
+       ("placement", "placement", ":8778"), ("cinderv3", "volumev3", ":8776/v3/%(project_id)s"),
+       ("heat", "orchestration", ":8004/v1/%(tenant_id)s"), ("heat-cfn", "cloudformation", ":8000/v1"))
 HOSTS = {"OSR1": "10.24.64.248", "OSR2": "10.24.65.248"}
 
 
@@ -173,7 +174,7 @@ def one_line(r: Result) -> str:
 def test_admin_region_gives_seed_003_table(ks: DevKeystone, rc: Callable[..., Result]) -> None:
     r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
     assert r.code == 0, r.err
-    assert r.out.splitlines()[-1] == "Apply complete: 37 created, 0 updated in place, 0 deleted."
+    assert r.out.splitlines()[-1] == "Apply complete: 47 created, 0 updated in place, 0 deleted."
 
     listed = openstack("endpoint", "list")
     got = sorted((e["Region"], e["Service Name"], e["Service Type"], e["Interface"], e["URL"])
@@ -193,7 +194,7 @@ def test_admin_region_gives_seed_003_table(ks: DevKeystone, rc: Callable[..., Re
     in_osr2 = sorted((svc["Name"], svc["Type"], ep["interface"], ep["url"])
                      for svc in catalog for ep in svc["Endpoints"] if ep["region"] == "OSR2")
     project = connect().call("GET", "/projects?name=admin")["projects"][0]["id"]  # the token fills it in
-    assert in_osr2 == sorted((n, t, i, u.replace("%(project_id)s", project))
+    assert in_osr2 == sorted((n, t, i, u.replace("%(project_id)s", project).replace("%(tenant_id)s", project))
                              for reg, n, t, i, u in admin_region_rows() if reg == "OSR2")
 
 
@@ -204,7 +205,7 @@ def test_plan_then_apply_then_nothing_left_to_do(ks: DevKeystone, rc: Callable[.
     site = str(EXAMPLES / "admin-region")
     r = rc("catalog", "plan", "-s", site, "--detailed-exitcode", "-f", "json")
     assert r.code == 2
-    assert json.loads(r.out)["summary"] == {"create": 37, "update": 0, "delete": 0, "unchanged": 1,
+    assert json.loads(r.out)["summary"] == {"create": 47, "update": 0, "delete": 0, "unchanged": 1,
                                             "not_pruned": 0}
     assert len(live().endpoints) == 2  # plan wrote nothing
 
@@ -212,7 +213,7 @@ def test_plan_then_apply_then_nothing_left_to_do(ks: DevKeystone, rc: Callable[.
     r = rc("catalog", "apply", "-s", site, "--yes")
     assert r.code == 0
     assert r.out.splitlines()[-1] == ("No changes: Keystone matches the site. "
-                                      "Plan: 0 to create, 0 to update in place, 0 to delete, 38 unchanged.")
+                                      "Plan: 0 to create, 0 to update in place, 0 to delete, 48 unchanged.")
     r = rc("catalog", "plan", "-s", site, "--detailed-exitcode")
     assert (r.code, r.err) == (0, "")
     assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
@@ -226,7 +227,7 @@ def test_reading_costs_three_requests_whatever_the_size(ks: DevKeystone) -> None
     apply(site_plan, small)
     big = connect()
     cat = big.read()
-    assert (big.requests, len(cat.endpoints)) == (3, 31)
+    assert (big.requests, len(cat.endpoints)) == (3, 39)
 
 
 def _desired(example: str) -> Catalog:
@@ -276,11 +277,11 @@ def test_removing_a_region_with_prune_removes_only_its_endpoints(
     assert r.code == 2  # without --prune nothing is deleted, but CI sees the drift (issue 9 item 14)...
     held = json.loads(r.out)["not_pruned"]  # ...but the plan says what --prune would delete
     assert sorted((c["kind"], c.get("region", c.get("id"))) for c in held) == (
-        [("endpoint", "OSR2")] * 13 + [("region", "OSR2")])
+        [("endpoint", "OSR2")] * 17 + [("region", "OSR2")])
 
     r = rc("catalog", "apply", "-s", str(site), "--prune", "--yes")
     assert r.code == 0, r.err
-    assert r.out.splitlines()[-1] == "Apply complete: 0 created, 0 updated in place, 14 deleted."
+    assert r.out.splitlines()[-1] == "Apply complete: 0 created, 0 updated in place, 18 deleted."
     after = live()
     kept = {k: v for k, v in ids(before).items() if k[3] != "OSR2"}
     assert ids(after) == kept
@@ -371,11 +372,12 @@ def test_show_marks_drift(ks: DevKeystone, rc: Callable[..., Result]) -> None:
         [c.strip() for c in line.rstrip()[1:-1].split(line[0])]
         for line in r.out.splitlines() if line[:1] in ("│", "┃"))}
     assert table == {
-        "region": ["identity", "compute", "image", "network", "placement", "volumev3"],
-        "AR": ["pub int adm", "", "", "", "", ""],
-        "OSR1": ["pub int adm", "pub~ int", "pub int", "pub int", "pub int", "pub int"],
-        "OSR2": ["pub int adm", "pub int", "pub int+", "pub int", "pub int", "pub int"],
-        "RegionOne": ["pub int", "", "", "", "", ""],
+        "region": ["identity", "cloudformation", "compute", "image", "network", "orchestration", "placement",
+                   "volumev3"],
+        "AR": ["pub int adm", "", "", "", "", "", "", ""],
+        "OSR1": ["pub int adm", "pub int", "pub~ int", "pub int", "pub int", "pub int", "pub int", "pub int"],
+        "OSR2": ["pub int adm", "pub int", "pub int", "pub int+", "pub int", "pub int", "pub int", "pub int"],
+        "RegionOne": ["pub int", "", "", "", "", "", "", ""],
     }
     assert r.out.splitlines()[-1] == ("+ missing from Keystone   - in Keystone, not in the site   "
                                       "~ other URL or disabled   ! duplicates")
@@ -477,7 +479,7 @@ def test_system_reader_can_plan_but_not_apply(ks: DevKeystone, rc: Callable[...,
         assert one_line(r) == (
             "regionctl: error: Keystone refused POST /v3/regions for user 'catalog-reader' (HTTP 403): it lacks "
             "permission 'identity:create_region'; use a user with the admin role (clouds.yaml / OS_*) "
-            "[stopped after 0 of 37 changes: running apply again will not help until the user has that "
+            "[stopped after 0 of 47 changes: running apply again will not help until the user has that "
             "permission]")
     finally:
         k.call("DELETE", f"/users/{uid}")
@@ -530,14 +532,14 @@ def test_keystone_killed_mid_apply_then_rerun_converges(
         assert r.code == 1
         assert one_line(r) == (
             f"regionctl: error: cannot reach Keystone at {dk.url} (connection refused, retried for up to 1 s): "
-            "check that it runs and that OS_AUTH_URL / clouds.yaml auth_url is right [stopped after 11 of 37 "
+            "check that it runs and that OS_AUTH_URL / clouds.yaml auth_url is right [stopped after 11 of 47 "
             "changes: run 'regionctl catalog apply' again to finish; it re-reads Keystone and creates nothing twice]")
-        assert "Done before it stopped (11 of 37):" in r.out.splitlines()
+        assert "Done before it stopped (11 of 47):" in r.out.splitlines()
         dk.stop()
         dk = start(data, region="AR", port=dk.port)
         r = rc("catalog", "apply", "-s", str(EXAMPLES / "admin-region"), "--yes")
         assert r.code == 0, r.err
-        assert r.out.splitlines()[-1] == "Apply complete: 26 created, 0 updated in place, 0 deleted."
+        assert r.out.splitlines()[-1] == "Apply complete: 35 created, 1 updated in place, 0 deleted."
         assert rc("catalog", "plan", "-s", str(EXAMPLES / "admin-region"), "--prune",
                   "--detailed-exitcode").code == 0
         cat = live()
@@ -559,7 +561,7 @@ def test_503_mid_apply_is_retried_and_converges(ks: DevKeystone, rc: Callable[..
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1] == ("Apply complete: 37 created, 0 updated in place, 0 deleted. "
+        assert r.out.splitlines()[-1] == ("Apply complete: 47 created, 0 updated in place, 0 deleted. "
                                           "(1 request(s) retried)")
         assert proxy.stats.faults == {"503": 1}
         assert rc("catalog", "plan", "-s", site, "--detailed-exitcode").code == 0
@@ -577,7 +579,7 @@ def test_503_on_every_third_request_converges_in_one_run(ks: DevKeystone, rc: Ca
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1].startswith("Apply complete: 37 created, 0 updated in place, 0 deleted. (")
+        assert r.out.splitlines()[-1].startswith("Apply complete: 47 created, 0 updated in place, 0 deleted. (")
         assert proxy.stats.faults["503"] >= 13
         proxy.faults = []
         ids(live())  # no duplicates
@@ -604,7 +606,7 @@ def test_429_retry_after_is_honoured_and_a_long_one_gives_up(ks: DevKeystone, rc
         assert one_line(r) == (
             f"regionctl: error: Keystone at {proxy.url} is limiting requests (HTTP 429 on POST /v3/regions): "
             "Too Many Requests (asked to retry after 30 s, beyond the 5 s cap): wait, or lower --parallel, then "
-            "re-run [stopped after 0 of 37 changes: run 'regionctl catalog apply' again to finish; it re-reads "
+            "re-run [stopped after 0 of 47 changes: run 'regionctl catalog apply' again to finish; it re-reads "
             "Keystone and creates nothing twice]")
     finally:
         proxy.stop()
@@ -632,7 +634,7 @@ def test_lost_answers_are_read_back_never_repeated_blindly(ks: DevKeystone, rc: 
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1] == ("Apply complete: 37 created, 0 updated in place, 0 deleted. "
+        assert r.out.splitlines()[-1] == ("Apply complete: 47 created, 0 updated in place, 0 deleted. "
                                           "(3 lost answer(s) settled by reading back)")
         assert proxy.stats.faults == {"drop-after": 3, "drop-before": 1}
         cat = live()
@@ -764,12 +766,12 @@ def test_apply_on_a_terminal_asks_first(ks: DevKeystone) -> None:
     site = str(EXAMPLES / "admin-region")
     code, out = _on_a_terminal(["catalog", "apply", "-s", site], b"n\n")
     assert code == 1
-    assert f"Apply these 37 changes to Keystone at {ks.url}? [y/N]: n" in out
+    assert f"Apply these 47 changes to Keystone at {ks.url}? [y/N]: n" in out
     assert out.rstrip().endswith("regionctl: aborted")
     assert len(live().endpoints) == 2
     code, out = _on_a_terminal(["catalog", "apply", "-s", site], b"y\n")
     assert code == 0, out
-    assert out.rstrip().endswith("Apply complete: 37 created, 0 updated in place, 0 deleted.")
+    assert out.rstrip().endswith("Apply complete: 47 created, 0 updated in place, 0 deleted.")
     assert rows_in(live(), {"AR", "OSR1", "OSR2"}) == admin_region_rows()
 
 
@@ -784,21 +786,21 @@ def test_saved_plan_runs_exactly_and_a_stale_one_is_refused(ks: DevKeystone, rc:
     assert r.code == 0, r.err
     doc = json.loads(saved.read_text())
     assert doc["format"] == "regionctl.catalog-plan/1" and doc["live"]["fingerprint"].startswith("sha256:")
-    assert doc["site"]["revision"].startswith("sha256:") and len(doc["changes"]) == 37
+    assert doc["site"]["revision"].startswith("sha256:") and len(doc["changes"]) == 47
     assert json.loads(rc("catalog", "plan", "-s", str(site), "-f", "json").out) == doc  # one schema
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
 
     (site / "site.yaml").write_text((site / "site.yaml").read_text().replace("OpenStack region 1", "Changed"))
     r = rc("catalog", "apply", str(saved), "--yes")  # the site changed since: the saved plan still rules
     assert r.code == 0, r.err
-    assert r.out.splitlines()[-1] == "Apply complete: 37 created, 0 updated in place, 0 deleted."
+    assert r.out.splitlines()[-1] == "Apply complete: 47 created, 0 updated in place, 0 deleted."
     assert {r_.id: r_.description for r_ in live().regions}["OSR1"] == "OpenStack region 1"
 
     r = rc("catalog", "apply", str(saved), "--yes")  # Keystone changed since (by this very plan)
     assert r.code == 1
     line = one_line(r)
     assert line.startswith(f"regionctl: error: {saved}: stale plan: Keystone's catalog changed since it was made "
-                           "(region AR added, region OSR1 added, region OSR2 added and 34 more change(s)): "), line
+                           "(region AR added, region OSR1 added, region OSR2 added and 44 more change(s)): "), line
     assert line.endswith(f"make a new one with 'regionctl catalog plan -o {saved}' and review it")
 
     r = rc("catalog", "plan", "-s", str(site), "-o", str(saved))
@@ -868,7 +870,7 @@ def test_parallel_apply_against_two_workers(rc: Callable[..., Result], tmp_path:
         site = str(EXAMPLES / "admin-region")
         r = rc("catalog", "apply", "-s", site, "--yes", "--parallel", "10")
         assert (r.code, r.err) == (0, "")
-        assert r.out.splitlines()[-1] == "Apply complete: 34 created, 3 updated in place, 0 deleted."
+        assert r.out.splitlines()[-1] == "Apply complete: 44 created, 3 updated in place, 0 deleted."
         cat = live()
         ids(cat)
         assert rows_in(cat, {"AR", "OSR1", "OSR2"}) == admin_region_rows()

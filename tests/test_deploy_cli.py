@@ -74,7 +74,7 @@ def test_helm_args_paths_are_absolute(cli, tmp_path: Path, helm_out: Path, monke
     (["-r", "lax", "nova"], "unknown region 'lax': the site declares sjc, dfw"),
     (["-r", "dfw", "keystone"], "region 'dfw' does not run keystone: add it under regions.dfw.services in {site}/site.yaml"),
     (["-r", "sjc", "swift"], "no openstack-helm chart for 'swift': regionctl renders keystone, horizon, nova, placement, "
-                             "neutron, glance, cinder"),
+                             "neutron, glance, cinder, heat"),
     (["-r", "sjc", "nova", "--base-dir", "{tmp}/nowhere"],
      "{tmp}/nowhere/nova/nova-helm-overrides.yaml: no such file: pass --base-dir (the directory of the charts' base "
      "values), or --no-base"),

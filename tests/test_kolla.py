@@ -245,10 +245,11 @@ def test_config_paths_are_kollas_merge_sources(kolla: Kolla) -> None:
 
 
 def test_rendered_config_files_are_known_paths(cli, tmp_path: Path) -> None:
-    files = render(cli, EXAMPLES / "two-regions", tmp_path)
+    files = {**render(cli, EXAMPLES / "two-regions", tmp_path / "two"),
+             **render(cli, EXAMPLES / "admin-region", tmp_path / "ar")}
     known = {p.rel for p in [KOLLA_GLOBAL, KOLLA_NOVA_COMPUTE, *KOLLA_SERVICE_FILE.values(), *KOLLA_NOVA_CONTROLLERS]}
     written = {f.split("/config/", 1)[1] for f in files if "/config/" in f}
-    assert written == known  # RegionOne runs every service
+    assert written == known  # RegionOne runs every service but heat, which the OSRs run
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -307,10 +308,10 @@ def test_enable_variables_and_region_list(cli, tmp_path: Path) -> None:
     assert "multiple_regions_names" not in osr
     assert {k: ar[k] for k in KOLLA_ENABLE.values()} == {
         "enable_keystone": True, "enable_horizon": True, "enable_nova": False, "enable_placement": False,
-        "enable_neutron": False, "enable_glance": False, "enable_cinder": False}
+        "enable_neutron": False, "enable_glance": False, "enable_cinder": False, "enable_heat": False}
     assert {k: osr[k] for k in KOLLA_ENABLE.values()} == {
         "enable_keystone": False, "enable_horizon": False, "enable_nova": True, "enable_placement": True,
-        "enable_neutron": True, "enable_glance": True, "enable_cinder": True}
+        "enable_neutron": True, "enable_glance": True, "enable_cinder": True, "enable_heat": True}
     for g in (ar, osr):
         assert g["keystone_internal_url"] == "http://10.24.63.248:5000"
         assert g["keystone_public_url"] == "http://10.24.63.248:5000"

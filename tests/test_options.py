@@ -31,7 +31,8 @@ def test_releases_and_header(data: options.OptionData) -> None:
     assert data.release == "2026.2"
     assert data.packages["nova"].startswith("34.")
     assert data.packages["keystone"].startswith("30.")
-    assert data.services() == ["cinder", "glance", "keystone", "neutron", "nova", "placement"]
+    assert data.services() == ["cinder", "glance", "heat", "keystone", "neutron", "nova", "placement"]
+    assert data.packages["openstack-heat"].startswith("27.")
     assert "nova-compute.conf" in data.files("nova")
 
 

@@ -169,7 +169,7 @@ BAD = {
                 "'Versions: nova==34.0.0, nova==34.0.1'"),
     "unknown-service": ({"patches/nvoa/0001-x.patch": FIX},
                         "patches/nvoa: error: patches for unknown service 'nvoa' (did you mean 'nova'?): name the "
-                        "directory for one of keystone, nova, placement, neutron, glance, cinder, horizon"),
+                        "directory for one of keystone, nova, placement, neutron, glance, cinder, heat, horizon"),
     "bad-name": ({"patches/nova/fix it.patch": FIX},
                  "patches/nova/fix it.patch: error: patch name must be letters, digits, '.', '_' and '-' (it becomes "
                  "a ConfigMap key and a file name): rename it"),

@@ -47,7 +47,8 @@ def test_files_per_region_and_modes(cli, tmp_path: Path) -> None:
     assert sorted(f for f in files if f.startswith("AR/")) == [
         "AR/etc/keystone/keystone.conf", "AR/etc/openstack-dashboard/local_settings.py"]
     assert sorted(f for f in files if f.startswith("OSR1/")) == [
-        "OSR1/etc/cinder/cinder.conf", "OSR1/etc/glance/glance-api.conf", "OSR1/etc/neutron/neutron.conf",
+        "OSR1/etc/cinder/cinder.conf", "OSR1/etc/glance/glance-api.conf", "OSR1/etc/heat/heat.conf",
+        "OSR1/etc/neutron/neutron.conf",
         "OSR1/etc/nova/nova-compute.conf", "OSR1/etc/nova/nova.conf", "OSR1/etc/placement/placement.conf"]
     for rel in files:
         mode = stat.S_IMODE((tmp_path / rel).stat().st_mode)

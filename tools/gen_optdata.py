@@ -81,7 +81,8 @@ OUT_DIR = REPO / "src" / "regionctl" / "openstack" / "optdata"
 # in their sdists (nova: etc/nova/nova-config-generator.conf, placement:
 # etc/placement/config-generator.conf, glance: etc/oslo-config-generator/glance-api.conf,
 # neutron: etc/oslo-config-generator/neutron.conf, cinder:
-# tools/config/cinder-config-generator.conf, keystone: config-generator/keystone.conf),
+# tools/config/cinder-config-generator.conf, keystone: config-generator/keystone.conf,
+# heat: etc/heat/heat-config-generator.conf),
 # plus, for nova, oslo.db and oslo.cache, which nova registers ([database],
 # [api_database], [cache]); nova's own namespace lists their options too, all but
 # [database] use_db_reconnect.
@@ -145,18 +146,29 @@ SERVICES: dict[str, dict[str, list[str]]] = {
             "oslo.db", "oslo.middleware", "osprofiler",
         ],
     },
+    "heat": {
+        "files": ["heat.conf"],
+        "namespaces": [
+            "cotyledon", "heat.common.cache", "heat.common.config", "heat.common.context",
+            "heat.common.crypt", "heat.engine.clients.os.keystone.heat_keystoneclient",
+            "heat.engine.hot.functions", "heat.common.wsgi", "heat.engine.clients",
+            "heat.engine.notification", "heat.engine.resources", "heat.api.aws.ec2token",
+            "keystonemiddleware.auth_token", "oslo.cache", "oslo.messaging", "oslo.middleware",
+            "oslo.log", "oslo.policy", "oslo.reports", "oslo.versionedobjects", "osprofiler",
+        ],
+    },
 }
 
 # Distributions whose versions go into the header (besides the namespaces' owners).
 HEADER_DISTS = ["nova", "openstack-placement", "glance", "neutron", "cinder", "keystone",
-                "keystoneauth1", "keystonemiddleware", "oslo.config"]
+                "openstack-heat", "keystoneauth1", "keystonemiddleware", "oslo.config"]
 
 # keystoneauth plugins whose options are recorded as groups "keystoneauth.<plugin>".
 KSA_PLUGINS = ["password", "v3password", "v3applicationcredential", "token", "v3token"]
 
 # Release names by the services' major versions (nova 31 = 2025.1 ... one a half-year).
 RELEASE_BASE = {"nova": 31, "keystone": 27, "cinder": 26, "glance": 30, "neutron": 26,
-                "openstack-placement": 13}
+                "openstack-placement": 13, "openstack-heat": 24}
 
 
 def release_of(versions: dict[str, str]) -> str:
@@ -410,6 +422,8 @@ REGISTER_HOOKS = {
     "cinder": ["cinder.common.config", "cinder.service_auth", "cinder.compute.nova",
                "cinder.image.glance"],
     "keystone": ["keystone.conf"],
+    # [trustee] (heat.common.context) and [ec2authtoken] register keystoneauth options on import
+    "heat": ["heat.common.config", "heat.common.context", "heat.api.aws.ec2token"],
 }
 
 KSA_REGISTER = {"auth": "register_auth_conf_options",

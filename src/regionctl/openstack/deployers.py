@@ -35,17 +35,22 @@ KOLLA_ENABLE: dict[str, str] = {
     "neutron": "enable_neutron",
     "glance": "enable_glance",
     "cinder": "enable_cinder",
+    "heat": "enable_heat",  # kolla turns heat on by default (enable_openstack_core): regionctl says no where it is not run
 }
 
-#: regionctl service -> kolla's prefix of ``<prefix>_internal_fqdn`` / ``<prefix>_external_fqdn``,
-#: for sites whose address is a per-service host name template.
+#: catalog type -> kolla's prefix of ``<prefix>_internal_fqdn`` / ``<prefix>_external_fqdn``,
+#: for sites whose address is a per-service host name template (heat's two APIs have two).
 KOLLA_FQDN_PREFIX: dict[str, str] = {
-    "keystone": "keystone",
-    "nova": "nova",
+    "identity": "keystone",
+    "compute": "nova",
     "placement": "placement",
-    "neutron": "neutron",
-    "glance": "glance",
-    "cinder": "cinder",
+    "network": "neutron",
+    "image": "glance",
+    "volumev3": "cinder",
+    "volumev2": "cinder",
+    "block-storage": "cinder",
+    "orchestration": "heat",
+    "cloudformation": "heat_cfn",
 }
 
 
@@ -66,6 +71,7 @@ KOLLA_TEMPLATES: dict[str, KollaTemplate] = {
     "glance": KollaTemplate("glance", "glance-api.conf.j2"),
     "cinder": KollaTemplate("cinder", "cinder.conf.j2"),
     "keystone": KollaTemplate("keystone", "keystone.conf.j2"),
+    "heat": KollaTemplate("heat", "heat.conf.j2"),
 }
 
 
@@ -94,6 +100,7 @@ KOLLA_SERVICE_FILE: dict[str, KollaPath] = {
     "glance": KollaPath("glance.conf", "glance"),
     "cinder": KollaPath("cinder.conf", "cinder"),
     "keystone": KollaPath("keystone.conf", "keystone"),
+    "heat": KollaPath("heat.conf", "heat"),
 }
 
 #: The nova containers that read the controller's nova.conf (sections nova-compute must not get).
@@ -145,6 +152,8 @@ KOLLA_PASSWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("glance_database_password", ("passwords", "databases", "glance")),
     ("cinder_keystone_password", ("passwords", "service_users", "cinder")),
     ("cinder_database_password", ("passwords", "databases", "cinder")),
+    ("heat_keystone_password", ("passwords", "service_users", "heat")),
+    ("heat_database_password", ("passwords", "databases", "heat")),
     ("rabbitmq_password", ("passwords", "messaging")),
 )
 
@@ -161,6 +170,7 @@ KOLLA_CONF_PASSWORDS: dict[tuple[str, str, str], str] = {
     ("nova_compute", "neutron", "metadata_proxy_shared_secret"): "metadata_secret",
     ("cinder", ANY_SECTION, "rbd_secret_uuid"): "cinder_rbd_secret_uuid",
     ("nova_compute", "libvirt", "rbd_secret_uuid"): "rbd_secret_uuid",
+    ("heat", "DEFAULT", "stack_domain_admin_password"): "heat_domain_admin_password",
 }
 
 #: The memcached wiring regionctl derives from the region's internal address and kolla's own
@@ -186,6 +196,7 @@ KOLLA_TEMPLATE_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
     "glance": (("keystone_authtoken", "memcached_servers"),),
     "cinder": (("keystone_authtoken", "memcached_servers"),),
     "keystone": (("cache", "memcache_servers"),),
+    "heat": (("keystone_authtoken", "memcached_servers"), ("cache", "memcache_servers")),
 }
 
 #: The inventory group kolla builds each ``infra`` list from (for the comment that says so).
@@ -257,7 +268,7 @@ KOLLA_SEGMENT_PREFIX: dict[int, int] = {4: 24, 6: 64}
 
 def _template_secrets() -> dict[tuple[str, str, str], str]:
     table: dict[tuple[str, str, str], str] = {}
-    for svc in ("nova", "placement", "neutron", "glance", "cinder"):
+    for svc in ("nova", "placement", "neutron", "glance", "cinder", "heat"):
         table[(svc, "keystone_authtoken", "password")] = f"{svc}_keystone_password"
     for key in ("nova", "nova_compute"):
         table[(key, "service_user", "password")] = "nova_keystone_password"
@@ -268,9 +279,11 @@ def _template_secrets() -> dict[tuple[str, str, str], str]:
     table[("nova", "database", "connection")] = "nova_database_password"
     table[("nova", "api_database", "connection")] = "nova_api_database_password"
     table[("placement", "placement_database", "connection")] = "placement_database_password"
-    for key in ("neutron", "glance", "cinder", "keystone"):
+    for key in ("neutron", "glance", "cinder", "keystone", "heat"):
         table[(key, "database", "connection")] = f"{key}_database_password"
         table[(key, "DEFAULT", "transport_url")] = "rabbitmq_password"
+    table[("heat", "trustee", "password")] = "heat_keystone_password"
+    table[("heat", "DEFAULT", "stack_domain_admin_password")] = "heat_domain_admin_password"
     table[("neutron", "nova", "password")] = "nova_keystone_password"
     table[("neutron", "placement", "password")] = "placement_keystone_password"
     table[("cinder", "nova", "password")] = "nova_keystone_password"
@@ -303,12 +316,15 @@ class HelmUser:
 
     ``acts_as`` is the (conf key, section) of regionctl's wiring that logs in as this user; the
     block then takes that section's username, project, domains and password, so the chart's
-    ks-user job manages the very user the service's configuration uses. ``admin`` takes the
-    shared Keystone's admin password. The others only get the region.
+    ks-user job manages the very user the service's configuration uses. ``fields`` says which
+    option of that section fills which field of the block, when they are not named alike (None:
+    the keystoneauth options ``HELM_AUTH_FIELDS``). ``admin`` takes the shared Keystone's admin
+    password. The others only get the region.
     """
 
     name: str
     acts_as: tuple[str, str] | None = None
+    fields: tuple[tuple[str, str], ...] | None = None  # (block field, the section's option)
 
 
 @dataclass(frozen=True)
@@ -343,9 +359,10 @@ class HelmCompute:
     daemonset: str
 
 
-def _users(*names: str, acts: dict[str, tuple[str, str]] | None = None) -> tuple[HelmUser, ...]:
-    acts = acts or {}
-    return tuple(HelmUser(n, acts.get(n)) for n in names)
+def _users(*names: str, acts: dict[str, tuple[str, str]] | None = None,
+           fields: dict[str, tuple[tuple[str, str], ...]] | None = None) -> tuple[HelmUser, ...]:
+    acts, fields = acts or {}, fields or {}
+    return tuple(HelmUser(n, acts.get(n), fields.get(n)) for n in names)
 
 
 def _ctl(*paths: str) -> tuple[tuple[str, str], ...]:
@@ -389,6 +406,21 @@ HELM_CHARTS: dict[str, HelmChart] = {
                acts={"cinder": ("cinder", "keystone_authtoken"), "nova": ("cinder", "nova")}),
         _ctl("api", "backup", "job", "scheduler", "test", "volume"),
         "cinder",
+    ),
+    # heat_trustee fills [trustee]; regionctl's [trustee] logs in as heat, but takes no project
+    # (a trust scopes it) while the block's ks-user job needs one: it takes [keystone_authtoken]'s.
+    # heat_stack_user is the admin of heat's stack domain: the chart's ks-user-domain job creates
+    # the domain and user the block names, and fills [DEFAULT] stack_* from it where unset.
+    "heat": HelmChart(
+        "heat",
+        _users("admin", "heat", "heat_trustee", "heat_stack_user", "test",
+               acts={"heat": ("heat", "keystone_authtoken"), "heat_trustee": ("heat", "keystone_authtoken"),
+                     "heat_stack_user": ("heat", "DEFAULT")},
+               fields={"heat_stack_user": (("username", "stack_domain_admin"),
+                                           ("password", "stack_domain_admin_password"),
+                                           ("domain_name", "stack_user_domain_name"))}),
+        _ctl("api", "cfn", "engine", "job", "test"),
+        "heat",
     ),
 }
 

@@ -34,6 +34,7 @@ SERVICE_PACKAGES: dict[str, tuple[PyPackage, ...]] = {
     "neutron": _pkgs("neutron", "neutron-lib:neutron_lib"),
     "glance": _pkgs("glance", "glance-store:glance_store"),
     "cinder": _pkgs("cinder", "os-brick:os_brick"),
+    "heat": _pkgs("openstack-heat:heat"),
     "horizon": _pkgs("horizon", "horizon:openstack_dashboard"),
 }
 
@@ -74,4 +75,6 @@ HELM_PATCH_MOUNTS: dict[str, tuple[str, ...]] = {
     "glance": ("glance_api", "glance_db_sync"),
     "cinder": ("cinder_api", "cinder_scheduler", "cinder_volume", "cinder_volume_usage_audit", "cinder_db_purge",
                "cinder_backup", "cinder_db_sync"),
+    # heat_trusts runs the openstack-client image (ks_service), heat_bootstrap and heat_tests too
+    "heat": ("heat_api", "heat_cfn", "heat_engine", "heat_engine_cleaner", "heat_purge_deleted", "heat_db_sync"),
 }

@@ -120,6 +120,12 @@ SERVICES: dict[str, Service] = {
                           CatalogType("block-storage", "cinder", 8776, "/v3/%(project_id)s")),
                 files=(IniFile("cinder", "cinder.conf"),), user="cinder", databases=(_db("cinder"),),
                 uses=("nova", "glance")),
+        # heat's install guide and kolla register orchestration as /v1/%(tenant_id)s (devstack's
+        # uwsgi paths add /heat-api); the CloudFormation-compatible API is heat-cfn.
+        Service("heat", (CatalogType("orchestration", "heat", 8004, "/v1/%(tenant_id)s"),
+                         CatalogType("cloudformation", "heat-cfn", 8000, "/v1")),
+                files=(IniFile("heat", "heat.conf"),), user="heat", databases=(_db("heat"),),
+                uses=("nova", "neutron", "glance", "cinder")),
         Service("horizon", (), etc_dir="openstack-dashboard"),
     )
 }

@@ -22,6 +22,7 @@ class Kind(str, enum.Enum):
     AUTHTOKEN = "authtoken"  # keystonemiddleware: www_authenticate_uri, the service's own login, memcached
     AUTH = "auth"  # a keystoneauth password section logging in as ``user``
     REGION = "region"  # ``key`` = the name of the region serving ``selects``
+    SHARED_REGION = "shared_region"  # ``key`` = the one other region serving what this one takes from elsewhere
     SET = "set"  # ``key`` = ``value``
     URL = "url"  # ``key`` = the URL of catalog ``type`` at ``interface`` in the serving region
     CATALOG_INFO = "catalog_info"  # nova's ``<volume type>::internalURL`` of the serving region's cinder
@@ -42,6 +43,8 @@ class Rule:
     selects: str | None = None  # the service whose region the option names (None: this region)
     region_key: str | None = "region_name"  # AUTH: the option naming the region (None: none)
     interfaces: str | None = "internal"  # AUTH: valid_interfaces (None: not set)
+    project: bool = True  # AUTH: scoped to the service project (False: the caller scopes it, e.g. to a trust)
+    types_key: str = ""  # SHARED_REGION: the list option naming the catalog types that region serves
     type: str = ""  # URL: catalog type
     unversioned: bool = False  # URL: without Keystone's /v3
 
@@ -51,15 +54,16 @@ def _authtoken(conf: str, user: str) -> Rule:
 
 
 def _auth(conf: str, section: str, user: str, selects: str | None = None, *, region_key: str | None = "region_name",
-          interfaces: str | None = "internal") -> Rule:
-    return Rule(conf, section, Kind.AUTH, user=user, selects=selects, region_key=region_key, interfaces=interfaces)
+          interfaces: str | None = "internal", project: bool = True) -> Rule:
+    return Rule(conf, section, Kind.AUTH, user=user, selects=selects, region_key=region_key, interfaces=interfaces,
+                project=project)
 
 
 def _set(conf: str, section: str, key: str, value: object) -> Rule:
     return Rule(conf, section, Kind.SET, key=key, value=value)
 
 
-def _region(conf: str, section: str, key: str, selects: str) -> Rule:
+def _region(conf: str, section: str, key: str, selects: str | None) -> Rule:
     return Rule(conf, section, Kind.REGION, key=key, selects=selects)
 
 
@@ -100,6 +104,30 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _auth("cinder", "nova", "nova", "nova", interfaces=None),
         Rule("cinder", "nova", Kind.SET, key="interface", value="internal", selects="nova"),
         Rule("cinder", "DEFAULT", Kind.URL, key="glance_api_servers", type="image", selects="glance"),
+    ),
+    "heat": (
+        _authtoken("heat", "heat"),
+        Rule("heat", "cache", Kind.CACHE),
+        Rule("heat", "DEFAULT", Kind.TRANSPORT),
+        # Every client heat makes (nova, neutron, glance, cinder, ...) looks its endpoint up in
+        # region_name_for_services; heat has no [clients_<service>] region_name.
+        _region("heat", "DEFAULT", "region_name_for_services", None),
+        # ... except the catalog types listed in shared_services_types, looked up in
+        # region_name_for_shared_services: where this region takes services from another region.
+        Rule("heat", "DEFAULT", Kind.SHARED_REGION, key="region_name_for_shared_services",
+             types_key="shared_services_types"),
+        _set("heat", "clients", "endpoint_type", "internal"),
+        # [trustee] is keystoneauth's auth options only (no session or adapter options, so no
+        # region_name); heat loads it with a trust_id, and a trust-scoped login takes no project.
+        _auth("heat", "trustee", "heat", region_key=None, interfaces=None, project=False),
+        # The Keystone heat's own keystone client and trusts talk to: the unversioned shared one.
+        Rule("heat", "clients_keystone", Kind.URL, key="auth_uri", type="identity", unversioned=True),
+        # heat-api-cfn checks EC2 signatures with Keystone through a keystoneauth adapter. It logs
+        # in as [keystone_authtoken] does (auth_section: the password stays in one place, the one
+        # kolla writes) and finds identity in this region's catalog.
+        _set("heat", "ec2authtoken", "auth_section", "keystone_authtoken"),
+        _region("heat", "ec2authtoken", "region_name", None),
+        _set("heat", "ec2authtoken", "valid_interfaces", "internal"),
     ),
     "keystone": (
         Rule("keystone", "cache", Kind.CACHE),

@@ -216,8 +216,8 @@ def _identity(derived: Tree, loaded: LoadedSite, region: str, chart: HelmChart, 
         section = conf.merged.tree.get(user.acts_as[1]) if conf else None
         if not isinstance(section, dict):
             continue
-        for field in HELM_AUTH_FIELDS:
-            node = section.get(field)
+        for field, option in user.fields or tuple((f, f) for f in HELM_AUTH_FIELDS):
+            node = section.get(option)
             if isinstance(node, Value) and node.value is not None:
                 put(derived, block + (field,), node)
 

@@ -241,11 +241,13 @@ def _template_lines(loaded: LoadedSite, name: str, iface: str, template: str, pr
     lines = [f"# {prefix}_vip_address: {KOLLA_KEY}.{prefix}_vip_address in {global_files(name)[1]}; each service "
              f"has its own host name ({template})."]
     endpoints = [e for e in site_endpoints(loaded) if e.region == name and e.interface == iface and not e.shared]
+    done: set[str] = set()
     for service in loaded.site.regions[name].services:
-        fqdn_prefix = KOLLA_FQDN_PREFIX.get(service)
-        url = next((e.url for e in endpoints if e.service == service), None)
-        if fqdn_prefix and url:
-            _var(lines, f"{fqdn_prefix}_{side}_fqdn", urlsplit(url).hostname)
+        for e in (e for e in endpoints if e.service == service):
+            fqdn_prefix = KOLLA_FQDN_PREFIX.get(e.type)
+            if fqdn_prefix and fqdn_prefix not in done:
+                done.add(fqdn_prefix)
+                _var(lines, f"{fqdn_prefix}_{side}_fqdn", urlsplit(e.url).hostname)
     if iface == "public":
         parts = _split(template.replace("{", "").replace("}", "") if "://" in template else "http://" + template)
         if parts is not None and parts.port is None:

@@ -63,6 +63,7 @@ class _Ctx:
         self.tree: Tree = Branch()
         self.missing = missing  # secret path -> what needs it, shared by the region's services
         self._at: dict[tuple[str, ...], Origin] = {}
+        self.problems: list[Problem] = []  # what the rules cannot derive from this site
 
     def at(self, *loc: str) -> Origin:
         found = self._at.get(loc)
@@ -133,7 +134,8 @@ def _auth(ctx: _Ctx, rule: Rule, region: str) -> None:
     ro = ctx.region_origin()
     for option, value in (("auth_type", "password"), ("project_domain_name", "Default"),
                           ("user_domain_name", "Default"), ("project_name", "service"), ("username", rule.user)):
-        ctx.set(conf, section, option, value, ro)
+        if rule.project or not option.startswith("project_"):
+            ctx.set(conf, section, option, value, ro)
     pw = ctx.secret("passwords", "service_users", rule.user, conf=conf, section=section,
                     why=f"authenticate{{s}} as the {rule.user} user")
     if pw:
@@ -179,6 +181,29 @@ def _catalog_info(ctx: _Ctx, rule: Rule, region: str) -> None:
         ctx.set(rule.conf, rule.section, rule.key, f"{found}::internalURL", ctx.region_origin())
 
 
+def _shared_region(ctx: _Ctx, rule: Rule, service: Service) -> None:
+    """The one other region serving the services ``service`` calls that this region takes from
+    elsewhere (``uses:``), and their catalog types there; nothing when it takes none."""
+    others: dict[str, list[str]] = {}
+    for name in service.needs + service.uses:
+        where = serving_region(ctx.site, ctx.region, name)
+        if where is not None and where != ctx.region:
+            others.setdefault(where, []).append(name)
+    origin = ctx.at("regions", ctx.region, "uses")
+    if len(others) > 1:
+        took = "; ".join(f"{', '.join(names)} from {where}" for where, names in sorted(others.items()))
+        ctx.problems.append(error(origin.file, origin.line,
+                                  f"region '{ctx.region}' uses {took}, but {service.name} takes another region's "
+                                  f"services from one region only ([{rule.section}] {rule.key}): "
+                                  "use one region for all of them"))
+        return
+    for where, names in others.items():
+        registered = {e.type for e in ctx.endpoints if e.region == where}
+        types = [c.type for n in names if n in SERVICES for c in SERVICES[n].all_types() if c.type in registered]
+        ctx.set(rule.conf, rule.section, rule.key, where, origin)
+        ctx.set(rule.conf, rule.section, rule.types_key, types, origin)
+
+
 def _databases(ctx: _Ctx, service: Service) -> None:
     hosts, _ = ctx.infra("database")
     for db in service.databases:
@@ -189,7 +214,7 @@ def _databases(ctx: _Ctx, service: Service) -> None:
             ctx.set(service.files[0].key, db.section, "connection", url, pw[1])
 
 
-def _apply(ctx: _Ctx, rule: Rule) -> None:
+def _apply(ctx: _Ctx, rule: Rule, service: Service) -> None:
     region = serving_region(ctx.site, ctx.region, rule.selects)
     if region is None:
         return  # nothing serves it: check/ reports a missing dependency, the options stay unset
@@ -200,6 +225,8 @@ def _apply(ctx: _Ctx, rule: Rule) -> None:
         _auth(ctx, rule, region)
     elif rule.kind is Kind.REGION:
         ctx.set(rule.conf, rule.section, rule.key, region, ro)
+    elif rule.kind is Kind.SHARED_REGION:
+        _shared_region(ctx, rule, service)
     elif rule.kind is Kind.SET:
         ctx.set(rule.conf, rule.section, rule.key, rule.value, ro)
     elif rule.kind is Kind.URL:
@@ -224,16 +251,17 @@ def derive(loaded: LoadedSite, region: str) -> Wiring:
         svc = SERVICES.get(service)
         if svc is not None:
             for rule in RULES.get(service, ()):
-                _apply(ctx, rule)
+                _apply(ctx, rule, svc)
             _databases(ctx, svc)
         trees[service] = ctx.tree
+    unmet = ctx.problems  # what the rules could not derive (secrets apart)
     rel = layout.secrets_file(region).rel
     if rel not in loaded.layers:
-        return Wiring(trees, [])  # the missing file is the one problem (check/site.py says so)
+        return Wiring(trees, unmet)  # the missing file is the one secrets problem (check/site.py says so)
     shown = loaded.shown(rel)
     problems = [error(shown, 0, f"{'.'.join(path)} is missing: "
                                 + "; ".join(f"{_and(wheres)} {why.format(s='s' if len(set(wheres)) == 1 else '')}"
                                             for why, wheres in whys.items())
                                 + "; add it to this file")
                 for path, whys in missing.items()]
-    return Wiring(trees, problems)
+    return Wiring(trees, problems + unmet)

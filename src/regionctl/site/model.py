@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from regionctl.openstack.services import IDENTITY_SERVICE, SERVICES
+
 Interface = Literal["public", "internal", "admin"]
 
 SITE_FORMAT: Literal[1] = 1
@@ -108,8 +110,8 @@ class Region(_Strict):
     addresses: Addresses | None = None
     services: dict[str, ServiceSpec | None] = Field(
         default_factory=dict,
-        description="Services this region runs: keystone (the shared one), horizon, nova, "
-        "placement, neutron, glance, cinder.",
+        description="Services this region runs: keystone (the shared one), "
+        f"{', '.join(s for s in SERVICES if s != IDENTITY_SERVICE)}.",
     )
     infra: Infra | None = None
     uses: dict[str, str] = Field(
