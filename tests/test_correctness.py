@@ -135,3 +135,12 @@ def test_removed_service_leaves_no_stale_file(cli, tmp_path: Path, fmt: str, sta
     assert r.code == 0, r.err
     assert not (out / stale).exists()
     assert not [p for p in out.rglob("*") if ".regionctl" in p.name]
+
+
+def test_malformed_bracketed_address_is_one_line_in_kolla_render(cli, tmp_path: Path) -> None:
+    """Found by the fuzz: '[DEFAULT]' in an address made urlsplit raise inside kolla's checks."""
+    root = make_site(tmp_path / "s", SITE.replace("http://192.0.2.2", "'&a][DEFAULT]x'"))
+    r = cli("render", "--format", "kolla", "-s", str(root), "-o", str(tmp_path / "o"))
+    assert r.code == 1 and "internal error" not in r.err
+    assert (f"{root}/site.yaml:15: error: regions.Two.addresses.public: 'http://&a][DEFAULT]x' is not a valid URL "
+            "(an unclosed '[' of an IPv6 address?): fix the URL") in r.err.splitlines()

@@ -53,3 +53,12 @@ def desired_catalog(site: Site, cloud: str | None = None) -> Catalog:
     for e in endpoints:
         services.setdefault((e.type, e.name), Service(e.type, e.name))
     return Catalog(regions, tuple(sorted(services.values(), key=lambda s: s.key)), tuple(endpoints))
+
+
+def site_catalog(site: Site) -> Catalog:
+    """Every cloud's desired catalog together (for pictures of the whole site; each Keystone gets
+    only its own cloud's, from :func:`desired_catalog`)."""
+    parts = [desired_catalog(site, c) for c in site.cloud_names()]
+    services = {s.key: s for p in parts for s in p.services}
+    return Catalog(tuple(r for p in parts for r in p.regions), tuple(sorted(services.values(), key=lambda s: s.key)),
+                   tuple(e for p in parts for e in p.endpoints))

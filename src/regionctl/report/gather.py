@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from regionctl import __version__
-from regionctl.catalog.desired import desired_catalog, regions_parents_first
+from regionctl.catalog.desired import desired_catalog, regions_parents_first, site_catalog
 from regionctl.catalog.drift import compare
 from regionctl.catalog.model import INTERFACE_ORDER, Catalog
 from regionctl.openstack.services import IDENTITY_SERVICE
@@ -55,10 +55,9 @@ def gather(loaded: LoadedSite, report: Report, live: Catalog | None = None, live
         own = {r: {s: loaded.resolve(r, s) for s in site.regions[r].services} for r in order}
         final = {r: dict(v.services) for r, v in report.regions.items()}
         data.overrides = override_rows(order, own, final)
-        desired = desired_catalog(site)
-        data.catalog = site_matrix(desired)
-        if catalog_asked:
-            data.live = live_view(live, desired, live_where, scrub(live_error, secrets) if live_error else None)
+        data.catalog = site_matrix(site_catalog(site))
+        if catalog_asked:  # one Keystone is read: its cloud's catalog is the one to compare
+            data.live = live_view(live, desired_catalog(site), live_where, scrub(live_error, secrets) if live_error else None)
     elif catalog_asked:
         data.live = LiveCatalog(error="not compared: site.yaml is unusable, so the site's catalog is unknown")
     return data

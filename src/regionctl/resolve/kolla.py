@@ -55,7 +55,10 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 def address_host(address: str) -> str:
     """The host of a site.yaml address (``http://10.0.0.1``, ``10.0.0.1:5000``, a template)."""
     base = address if "://" in address else "http://" + address
-    return urlsplit(base.replace("{", "").replace("}", "")).hostname or address
+    try:
+        return urlsplit(base.replace("{", "").replace("}", "")).hostname or address
+    except ValueError:  # a malformed address: validate reports it (check/site.py check_addresses)
+        return address
 
 
 def site_gives_vip(loaded: LoadedSite, region: str, var: str) -> str | None:
