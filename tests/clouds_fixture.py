@@ -15,7 +15,7 @@ from conftest import SECRETS, make_site, run_process
 from regionctl.devkeystone import DevKeystone, keystone_available, start
 from router_fixture import Topology, need_router_env, start_router
 
-ROUTERS = {"RegionOne": "127.0.0.2", "RegionTwo": "127.0.0.3"}
+ROUTERS = {"RegionOne": "127.0.0.6", "RegionTwo": "127.0.0.7"}  # apart from router_fixture.py's .2-.4
 PASSWORD = "cloud-two-admin-pw"
 
 

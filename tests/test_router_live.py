@@ -59,7 +59,7 @@ def test_every_scope_lands_on_its_region(topo: Topology, form: str) -> None:
 def test_identity_is_the_one_keystone_whatever_the_region(topo: Topology) -> None:
     for target in REGIONS:
         status, body = ask(topo, "R1", "identity", {"OpenStack-Scope": f"identity={target}"}, "/v3/auth/tokens")
-        assert (status, body["server"]) == (200, "R1:5000")
+        assert (status, body.get("server")) == (200, "R1:5000"), (target, status, body)
 
 
 def test_remote_hop_rewrites_host_and_keeps_the_scope(topo: Topology) -> None:
