@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from regionctl.errors import UserError
 from regionctl.resolve.values import RegionValues, resolve_region
-from regionctl.check.site import check_all, valid_region_name
+from regionctl.check.site import check_all
+from regionctl.fileio import name_problem
 from regionctl.site.load import LoadedSite, load
 from regionctl.site.problems import Problem, error, sort_problems, warning
 
@@ -38,7 +39,7 @@ def validate(loaded: LoadedSite, regions: list[str] | None = None, strict: bool 
     from regionctl.check.options import check_region
 
     for name in regions or list(loaded.site.regions):
-        if not valid_region_name(name):
+        if name_problem(name):
             continue  # reported by the site checks; its files could not be named
         values = resolve_region(loaded, name)
         report.regions[name] = values
