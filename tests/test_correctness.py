@@ -144,3 +144,11 @@ def test_malformed_bracketed_address_is_one_line_in_kolla_render(cli, tmp_path: 
     assert r.code == 1 and "internal error" not in r.err
     assert (f"{root}/site.yaml:15: error: regions.Two.addresses.public: 'http://&a][DEFAULT]x' is not a valid URL "
             "(an unclosed '[' of an IPv6 address?): fix the URL") in r.err.splitlines()
+
+
+def test_force_renders_a_region_whose_name_keystone_rejects(cli, tmp_path: Path) -> None:
+    """Found by the fuzz: 'a b' can be a directory, so --force writes it (Keystone would refuse it)."""
+    root = make_site(tmp_path / "s", SITE.replace("  Two:", "  a b:"), {"regions/a b/secrets.yaml": SECRETS})
+    r = cli("render", "--force", "-s", str(root), "-o", str(tmp_path / "o"))
+    assert r.code == 0 and "internal error" not in r.err, r.err
+    assert (tmp_path / "o/a b/etc/nova/nova.conf").is_file()
